@@ -118,9 +118,9 @@ std::vector<Token> tokenize(const SourceText& source) {
           while (j < s.size() && digit(s[j])) ++j;
         }
       }
-      if (j < s.size() && ident_char(s[j])) {
+      if (j < s.size() && (ident_char(s[j]) || s[j] == '.')) {  // 2x, 1e, 1.5.3
         std::size_t k = j;
-        while (k < s.size() && ident_char(s[k])) ++k;
+        while (k < s.size() && (ident_char(s[k]) || s[k] == '.')) ++k;
         throw CascadeError(&source, loc_at(i, k - i),
                            "malformed number '" + s.substr(i, k - i) + "'",
                            "a number (64, 0.5, 1e-3) or a name that starts with a letter");

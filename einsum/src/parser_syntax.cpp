@@ -1,4 +1,5 @@
 // Recursive-descent parser: tokens -> syntax tree. Names are resolved in resolve.cpp.
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -70,13 +71,25 @@ class Parser {
     return NameRef{t.text, t.loc};
   }
 
+  // The value of a number token. std::stod would throw std::out_of_range for 1e999.
+  double number_value(const Token& t) {
+    double v = 0.0;
+    const char* first = t.text.data();
+    const char* last = first + t.text.size();
+    const auto [end, ec] = std::from_chars(first, last, v);
+    if (ec != std::errc() || end != last || !std::isfinite(v)) {
+      fail(t, "number " + t.text + " is out of range", "a number between 1e-308 and 1e308 in magnitude, 0, or inf");
+    }
+    return v;
+  }
+
   std::pair<double, SourceLoc> number_literal(const std::string& what) {
     const SourceLoc loc = peek().loc;
     bool negative = false;
     while (accept(Tok::minus)) negative = !negative;
     double v;
     if (peek().kind == Tok::integer || peek().kind == Tok::real) {
-      v = std::stod(next().text);
+      v = number_value(next());
     } else if (peek_keyword("inf")) {
       next();
       v = INFINITY;
@@ -163,7 +176,12 @@ class Parser {
           }
           expect(Tok::rbracket, "']'");
         }
-        if (accept(Tok::colon)) st.type = type_spec();
+        if (accept(Tok::colon)) {
+          st.type = type_spec();
+        } else if (peek().kind == Tok::ident && !peek_keyword("default")) {
+          fail(peek(), "expected ':' before the type, found " + describe(peek()),
+               "': TYPE' after the tensor, e.g. ': bf16' or ': bf16 acc fp32'");
+        }
         if (peek_keyword("default")) {
           next();
           st.default_value = number_literal("a default value (a number, inf or -inf)");
@@ -219,6 +237,9 @@ class Parser {
             }
             next();
             idx.plus_one = true;
+          } else if (peek().kind == Tok::assign || peek().kind == Tok::newline) {
+            fail(peek(), "expected ']' closing the left side, found " + describe(peek()),
+                 "']' after the left-side index variables");
           } else if (peek().kind != Tok::comma && peek().kind != Tok::rbracket) {
             fail(peek(), "left-side index must be a plain index variable, found " + describe(peek()),
                  "an index variable, optionally followed by '+1'");
@@ -304,12 +325,41 @@ class Parser {
     return e;
   }
 
-  SyntaxExprPtr expr() { return or_expr(); }
+  // Nesting limit: every '(' / index list / call argument, unary operator and operator of a
+  // chain (a + b + c ...) counts one level, so the syntax tree stays shallow enough for the
+  // recursive resolver, analyses and interpreter (and for this parser's own stack).
+  static constexpr int kMaxNesting = 200;
+  class Nesting {
+   public:
+    explicit Nesting(Parser& p) : p_(p), saved_(p.nesting_) {}
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    ~Nesting() { p_.nesting_ = saved_; }
+    void deeper(const Token& at) {
+      if (++p_.nesting_ > kMaxNesting) {
+        p_.fail(at, "expression nested too deeply (more than " + std::to_string(kMaxNesting) +
+                        " levels of brackets, operators or calls)",
+                "a shorter expression; split it into several Einsums");
+      }
+    }
+
+   private:
+    Parser& p_;
+    int saved_;
+  };
+
+  SyntaxExprPtr expr() {
+    Nesting level(*this);
+    level.deeper(peek());
+    return or_expr();
+  }
   bool at_or() const { return peek().kind == Tok::or_ || peek_keyword("or"); }
   bool at_and() const { return peek().kind == Tok::and_ || peek_keyword("and"); }
   SyntaxExprPtr or_expr() {
     auto a = and_expr();
+    Nesting chain(*this);
     while (at_or()) {
+      chain.deeper(peek());
       Token op = next();
       op.text = "||";
       a = binary(op, std::move(a), and_expr());
@@ -318,7 +368,9 @@ class Parser {
   }
   SyntaxExprPtr and_expr() {
     auto a = not_expr();
+    Nesting chain(*this);
     while (at_and()) {
+      chain.deeper(peek());
       Token op = next();
       op.text = "&&";
       a = binary(op, std::move(a), not_expr());
@@ -327,6 +379,8 @@ class Parser {
   }
   SyntaxExprPtr not_expr() {
     if (peek().kind == Tok::not_ || peek_keyword("not")) {
+      Nesting level(*this);
+      level.deeper(peek());
       const Token& op = next();
       auto e = make(SyntaxExpr::Kind::unary, "!", op.loc);
       e->args.push_back(not_expr());
@@ -351,7 +405,9 @@ class Parser {
   }
   SyntaxExprPtr sum() {
     auto a = term();
+    Nesting chain(*this);
     while (peek().kind == Tok::plus || peek().kind == Tok::minus) {
+      chain.deeper(peek());
       const Token& op = next();
       a = binary(op, std::move(a), term());
     }
@@ -359,7 +415,9 @@ class Parser {
   }
   SyntaxExprPtr term() {
     auto a = unary();
+    Nesting chain(*this);
     while (peek().kind == Tok::star || peek().kind == Tok::slash || peek().kind == Tok::percent) {
+      chain.deeper(peek());
       const Token& op = next();
       a = binary(op, std::move(a), unary());
     }
@@ -367,11 +425,15 @@ class Parser {
   }
   SyntaxExprPtr unary() {
     if (peek().kind == Tok::minus) {
+      Nesting level(*this);
+      level.deeper(peek());
       const Token& op = next();
       auto operand = unary();
       if (operand->kind == SyntaxExpr::Kind::number) {  // fold -3, -inf into literals
         operand->value = -operand->value;
-        operand->loc = op.loc;
+        if (operand->loc.line == op.loc.line) operand->loc.length += operand->loc.col - op.loc.col;
+        operand->loc.col = op.loc.col;
+        operand->loc.line = op.loc.line;
         return operand;
       }
       auto e = make(SyntaxExpr::Kind::unary, "-", op.loc);
@@ -387,7 +449,7 @@ class Parser {
       case Tok::real: {
         next();
         auto e = make(SyntaxExpr::Kind::number, t.text, t.loc);
-        e->value = std::stod(t.text);
+        e->value = number_value(t);
         e->is_integer = t.kind == Tok::integer;
         if (e->is_integer && !(std::fabs(e->value) < 9.2e18)) {
           fail(t, "integer " + t.text + " is too large", "an integer below 2^63");
@@ -439,6 +501,7 @@ class Parser {
   const SourceText& source_;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 }  // namespace

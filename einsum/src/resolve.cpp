@@ -61,6 +61,24 @@ class Resolver {
   [[noreturn]] void fail(SourceLoc loc, const std::string& message, const std::string& expected) {
     throw CascadeError(source_.get(), loc, message, expected);
   }
+  // The caret for a whole operand: from its leftmost token to its rightmost one (a binary
+  // node's own location is its operator). Brackets and parentheses are not in the tree, so
+  // the range starts at the first name or number.
+  static SourceLoc span_of(const SyntaxExpr& s) {
+    SourceLoc first = s.loc;
+    SourceLoc last = s.loc;
+    std::vector<const SyntaxExpr*> todo{&s};
+    while (!todo.empty()) {
+      const SyntaxExpr* n = todo.back();
+      todo.pop_back();
+      const auto before = [](SourceLoc a, SourceLoc b) { return a.line != b.line ? a.line < b.line : a.col < b.col; };
+      if (before(n->loc, first)) first = n->loc;
+      if (before(last, n->loc)) last = n->loc;
+      for (const auto& a : n->args) todo.push_back(a.get());
+    }
+    if (last.line == first.line) first.length = last.col + last.length - first.col;
+    return first;
+  }
   static SourceLoc loc_of(const NameRef& n) {
     SourceLoc l = n.loc;
     l.length = static_cast<std::uint32_t>(std::max<std::size_t>(n.name.size(), 1));
@@ -366,7 +384,7 @@ class Resolver {
     if (st.where) {
       e.where = value_expr(*st.where);
       if (e.where->type != ValueType::integer) {
-        fail(st.where->loc, "a 'where' mask must be a predicate", "a comparison such as 'm <= p' (combined with && or ||)");
+        fail(span_of(*st.where), "a 'where' mask must be a predicate", "a comparison such as 'm <= p' (combined with && or ||)");
       }
     }
     Tensor& out = cascade_.tensors[static_cast<std::size_t>(e.output)];
@@ -438,7 +456,7 @@ class Resolver {
       e.iteration_vars.push_back(r);
     }
     if (is_integer(out.dtype) && e.body->type == ValueType::real && e.populate == Einsum::Populate::none) {
-      fail(st.rhs->loc, "dtype mismatch: '" + out.name + "' is i32 but the expression is real-valued",
+      fail(span_of(*st.rhs), "dtype mismatch: '" + out.name + "' is i32 but the expression is real-valued",
            "an integer expression, or a floating-point tensor type");
     }
     check_iterative_reads(e);
@@ -606,7 +624,7 @@ class Resolver {
       const Expr* idx = value_expr(*s.args[i]);
       const RankId slot_rank = t.ranks[nb + i];
       if (idx->type != ValueType::integer) {
-        fail(s.args[i]->loc, "index " + std::to_string(i + 1) + " of '" + t.name + "' is real-valued",
+        fail(span_of(*s.args[i]), "index " + std::to_string(i + 1) + " of '" + t.name + "' is real-valued",
              "an integer index expression (a gather needs an i32 index tensor)");
       }
       if (idx->kind == Expr::Kind::var && idx->id != slot_rank) {

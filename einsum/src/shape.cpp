@@ -70,7 +70,11 @@ class Binder {
 
   std::int64_t eval(const Expr& e) {
     switch (e.kind) {
-      case Expr::Kind::number: return static_cast<std::int64_t>(e.value);
+      case Expr::Kind::number:
+        // Integer literals are below 2^63 (parser); reals never reach here in a valid
+        // constant, but a cast of an out-of-range double would be undefined.
+        if (!(e.value >= -9.2e18 && e.value <= 9.2e18)) overflow(e.loc);
+        return static_cast<std::int64_t>(e.value);
       case Expr::Kind::size: return rank(e.id);
       case Expr::Kind::param: return param(e.id);
       case Expr::Kind::var:
@@ -85,9 +89,15 @@ class Binder {
       case Op::div: case Op::mod: {
         const std::int64_t a = arg(0), b = arg(1);
         if (b == 0) fail(e.loc, "division by zero in a constant expression", "a non-zero divisor");
-        return e.op == Op::div ? floor_div(a, b) : a - floor_div(a, b) * b;
+        if (e.op == Op::mod) {  // floor modulo; a % -1 is 0, and INT64_MIN % -1 would trap
+          if (b == -1) return 0;
+          const std::int64_t r = a % b;
+          return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+        }
+        if (b == -1 && a == Limits::min()) overflow(e.loc);  // INT64_MIN / -1 traps
+        return floor_div(a, b);
       }
-      case Op::neg: return -arg(0);
+      case Op::neg: { std::int64_t r; if (__builtin_sub_overflow(std::int64_t{0}, arg(0), &r)) overflow(e.loc); return r; }
       case Op::max: return std::max(arg(0), arg(1));
       case Op::min: return std::min(arg(0), arg(1));
       default: fail(e.loc, std::string("operator ") + op_name(e.op) + " in a constant expression", "+ - * / % max min");
