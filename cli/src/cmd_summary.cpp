@@ -110,7 +110,7 @@ int run_summary(const SummaryOptions& o) {
   std::cout << fmt::format("Built-in attention cascades ({}).\n", dir);
   std::cout << fmt::format("Op counts and footprints at {} (batch {}, {} heads, {} KV heads, head dim {}), seq {};\n",
                            model.name, model.batch, model.heads, model.kv_heads, model.head_dim, o.seq);
-  std::cout << fmt::format("runs at {} with B = H = 1: fp64 time, and bf16 storage (fp32 accumulation) error vs fp64.\n\n",
+  std::cout << fmt::format("runs at {} (other sizes at the cascade defaults): fp64 time, and bf16 storage (fp32 accumulation) error vs fp64.\n\n",
                            o.run_shape);
   std::cout << fmt::format("{:<16} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>14} {:>10} {:>10}\n", "cascade",
                            "einsums", "passes(M)", "mac", "exp", "max", "add", "div", "live between", "fp64 run",

@@ -13,11 +13,6 @@ namespace {
                              "as in workloads/attention");
 }
 
-std::int64_t extent_or(const LoadedCascade& lc, const char* name, std::int64_t fallback) {
-  auto r = lc.cascade.find_rank(name);
-  return r ? lc.shape.extent(*r) : fallback;
-}
-
 }  // namespace
 
 CompareResult compare_with_reference(const LoadedCascade& lc, const einsum::TensorMap& inputs,
@@ -30,14 +25,7 @@ CompareResult compare_with_reference(const LoadedCascade& lc, const einsum::Tens
   for (const char* name : {"E", "F", "P", "M"}) {
     if (!lc.cascade.find_rank(name)) unfit(lc, std::string("no rank ") + name);
   }
-  ref::AttentionDims d;
-  d.batch = extent_or(lc, "B", 1);
-  d.heads = extent_or(lc, "H", 1);
-  d.kv_heads = extent_or(lc, "G", d.heads);
-  d.e = extent_or(lc, "E", 1);
-  d.f = extent_or(lc, "F", 1);
-  d.p = extent_or(lc, "P", 1);
-  d.m = extent_or(lc, "M", 1);
+  const ref::AttentionDims d = ref::dims_of(lc.cascade, lc.shape);
   const auto& out = outputs.begin()->second;
   if (out.data.size() != d.out_size() || inputs.at("Q").data.size() != d.q_size() ||
       inputs.at("K").data.size() != d.k_size() || inputs.at("V").data.size() != d.v_size()) {
@@ -54,11 +42,8 @@ CompareResult compare_with_reference(const LoadedCascade& lc, const einsum::Tens
   const std::vector<double> expected =
       ref::attention(d, inputs.at("Q").data, inputs.at("K").data, inputs.at("V").data, mask);
   CompareResult r;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    r.reference_max_abs = std::max(r.reference_max_abs, std::abs(expected[i]));
-    const double diff = std::abs(out.data[i] - expected[i]);
-    r.max_abs_error = std::isnan(diff) ? INFINITY : std::max(r.max_abs_error, diff);
-  }
+  for (double x : expected) r.reference_max_abs = std::max(r.reference_max_abs, std::abs(x));
+  r.max_abs_error = ref::max_abs_error(out.data, expected);
   r.max_rel_error = r.reference_max_abs > 0 ? r.max_abs_error / r.reference_max_abs : r.max_abs_error;
   return r;
 }

@@ -1,5 +1,7 @@
 #include "einfuse/einsum/cascade.hpp"
 
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -110,11 +112,14 @@ int precedence(const Expr& e) {
   }
 }
 
-std::string number_text(double v) {
+// Shortest text that reads back as the same double; a real-typed literal keeps a '.' so it
+// does not turn into an integer (which would change `/` into floor division).
+std::string number_text(double v, ValueType type) {
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
-  std::string s = std::to_string(v);
-  while (!s.empty() && s.back() == '0') s.pop_back();
+  std::array<char, 64> buf{};
+  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  std::string s(buf.data(), result.ptr);
+  if (type == ValueType::real && s.find_first_of(".en") == std::string::npos) s += ".0";
   return s;
 }
 
@@ -122,7 +127,7 @@ std::string number_text(double v) {
 
 std::string to_string(const Cascade& c, const Expr& e) {
   switch (e.kind) {
-    case Expr::Kind::number: return number_text(e.value);
+    case Expr::Kind::number: return number_text(e.value, e.type);
     case Expr::Kind::var: return c.ranks[static_cast<std::size_t>(e.id)].index;
     case Expr::Kind::size: return c.ranks[static_cast<std::size_t>(e.id)].name;
     case Expr::Kind::param: return c.params[static_cast<std::size_t>(e.id)].name;
@@ -143,7 +148,9 @@ std::string to_string(const Cascade& c, const Expr& e) {
   auto operand = [&](const Expr& a, bool right) {
     std::string s = to_string(c, a);
     const int p = precedence(a);
-    if (p < prec || (right && p == prec && p < 10)) return "(" + s + ")";
+    // Comparisons do not chain, so a comparison operand of a comparison is parenthesised
+    // on either side.
+    if (p < prec || (p == prec && p < 10 && (right || prec == 4))) return "(" + s + ")";
     return s;
   };
   switch (e.op) {
@@ -151,7 +158,12 @@ std::string to_string(const Cascade& c, const Expr& e) {
     case Op::lt: case Op::le: case Op::gt: case Op::ge: case Op::eq: case Op::ne:
     case Op::logical_and: case Op::logical_or:
       return operand(*e.args[0], false) + " " + op_name(e.op) + " " + operand(*e.args[1], true);
-    case Op::logical_not: return "!" + operand(*e.args[0], false);
+    case Op::logical_not: {
+      // Built with append: GCC 12 warns (-Wrestrict, a false positive) on "!" + string.
+      std::string out = "!";
+      out += operand(*e.args[0], false);
+      return out;
+    }
     default: {
       std::string out = std::string(op_name(e.op)) + "(";
       for (std::size_t i = 0; i < e.args.size(); ++i) {

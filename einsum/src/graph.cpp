@@ -29,9 +29,9 @@ bool is_step_plus_one(const Expr& e, RankId step) {
 
 // How one Einsum indexes one slot of every read of tensor `t` (index expressions included).
 struct SlotReads {
-  bool at_var = false;       ///< indexed by the variable itself (`r`)
+  bool at_var = false;           ///< indexed by the variable itself (`r`)
   bool at_var_plus_one = false;  ///< indexed `r+1`
-  bool elsewhere = false;    ///< any other index (a constant such as `M1`, an expression)
+  bool elsewhere = false;        ///< any other index (a constant such as `M1`, an expression)
 };
 
 void collect_slot_reads(const Expr& e, TensorId t, std::size_t slot, RankId var, SlotReads& out) {

@@ -56,6 +56,9 @@ void real_binary(const EinsumNumerics& num, Op op, std::size_t n, double* out, c
 void real_unary(const EinsumNumerics& num, Op op, std::size_t n, double* out, const double* a);
 /// One step of a `+` reduction: acc + x under the numerics.
 double sum_step(const EinsumNumerics& num, double acc, double x);
+/// max / min of two values: NaN-propagating, or the hardware comparator in hardware mode.
+double max_step(const EinsumNumerics& num, double a, double b);
+double min_step(const EinsumNumerics& num, double a, double b);
 /// One multiply-accumulate step (hardware mode): mac_bf16_fp32(acc, a, b).
 double mac_step(double acc, double a, double b);
 /// Rounds a literal or converted integer to what the Einsum's arithmetic holds.

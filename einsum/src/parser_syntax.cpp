@@ -84,9 +84,10 @@ class Parser {
   }
 
   std::pair<double, SourceLoc> number_literal(const std::string& what) {
-    const SourceLoc loc = peek().loc;
+    SourceLoc loc = peek().loc;
     bool negative = false;
     while (accept(Tok::minus)) negative = !negative;
+    const SourceLoc value_loc = peek().loc;
     double v;
     if (peek().kind == Tok::integer || peek().kind == Tok::real) {
       v = number_value(next());
@@ -96,6 +97,7 @@ class Parser {
     } else {
       fail(peek(), "expected " + what + ", found " + describe(peek()), what);
     }
+    if (value_loc.line == loc.line) loc.length = value_loc.col + value_loc.length - loc.col;  // '-inf'
     return {negative ? -v : v, loc};
   }
 
@@ -256,8 +258,13 @@ class Parser {
       st.where = expr();
     }
     if (peek_keyword("init")) {
-      next();
+      const SourceLoc keyword = next().loc;
       st.init = number_literal("an init value (a number, inf or -inf)");
+      // Errors about the clause underline 'init V', starting at the keyword.
+      SourceLoc& loc = st.init->second;
+      if (loc.line == keyword.line) loc.length += loc.col - keyword.col;
+      loc.col = keyword.col;
+      loc.line = keyword.line;
     }
     return st;
   }

@@ -322,12 +322,13 @@ class Counter {
     }
     if (work > static_cast<Wide>(kEnumerationLimit)) too_large(members, work);
 
+    if (closed) prepare_bounds(inner[0]);
     values_.assign(vars_.size(), 0);
     Wide total = 0;
     odometer(outer, [&] {
       if (closed) {
         if (!generals_hold()) return true;
-        const Wide n = interval_count(inner[0]);
+        const Wide n = interval_count(vars_[inner[0]].extent);
         total += projected ? (n > 0 ? 1 : 0) : n;
         return true;
       }
@@ -403,22 +404,48 @@ class Counter {
     return generals_hold();
   }
 
-  // Number of values of variable y satisfying every linear constraint, the other
-  // variables fixed at values_.
-  Wide interval_count(std::size_t y) const {
-    Wide lo = 0;
-    Wide hi = Wide{vars_[y].extent} - 1;
-    std::vector<Wide> excluded;
+  // The group's linear constraints seen from variable y: a*y + (constant + sum of the
+  // other variables' terms). Kept sparse because interval_count runs once per point of
+  // the enumerated variables (a million times for a causal mask at 1M tokens).
+  struct Bound {
+    Linear::Kind kind = Linear::Kind::ge;
+    Wide a = 0;
+    Wide constant = 0;
+    std::vector<std::pair<std::size_t, Wide>> terms;
+  };
+
+  void prepare_bounds(std::size_t y) {
+    bounds_.clear();
     for (const Linear* lin : group_linears_) {
-      Wide s = lin->constant;
+      Bound b;
+      b.kind = lin->kind;
+      b.a = lin->coeff[y];
+      b.constant = lin->constant;
       for (std::size_t v = 0; v < vars_.size(); ++v) {
-        if (v != y && lin->coeff[v] != 0) s += lin->coeff[v] * values_[v];
+        if (v != y && lin->coeff[v] != 0) b.terms.emplace_back(v, lin->coeff[v]);
       }
-      const Wide a = lin->coeff[y];
-      switch (lin->kind) {
+      bounds_.push_back(std::move(b));
+    }
+  }
+
+  // Number of values in [0, extent) of the prepared variable y that satisfy every linear
+  // constraint, the other variables fixed at values_.
+  Wide interval_count(std::int64_t extent) {
+    Wide lo = 0;
+    Wide hi = Wide{extent} - 1;
+    excluded_.clear();
+    for (const Bound& b : bounds_) {
+      Wide s = b.constant;
+      for (const auto& [v, coeff] : b.terms) s += coeff * values_[v];
+      const Wide a = b.a;
+      switch (b.kind) {
         case Linear::Kind::ge:
           if (a == 0) {
             if (s < 0) return 0;
+          } else if (a == 1) {  // the usual case after merging splits: no 128-bit division
+            lo = std::max(lo, -s);
+          } else if (a == -1) {
+            hi = std::min(hi, s);
           } else if (a > 0) {
             lo = std::max(lo, ceil_div_wide(-s, a));
           } else {
@@ -438,16 +465,16 @@ class Counter {
           if (a == 0) {
             if (s == 0) return 0;
           } else if ((-s) % a == 0) {
-            excluded.push_back(-s / a);
+            excluded_.push_back(-s / a);
           }
           break;
       }
       if (lo > hi) return 0;
     }
     Wide n = hi - lo + 1;
-    std::sort(excluded.begin(), excluded.end());
-    excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
-    for (Wide x : excluded) {
+    std::sort(excluded_.begin(), excluded_.end());
+    excluded_.erase(std::unique(excluded_.begin(), excluded_.end()), excluded_.end());
+    for (Wide x : excluded_) {
       if (x >= lo && x <= hi) --n;
     }
     return n;
@@ -461,6 +488,8 @@ class Counter {
   std::vector<General> generals_;
   std::vector<const Linear*> group_linears_;   ///< constraints of the group being counted
   std::vector<const General*> group_generals_;
+  std::vector<Bound> bounds_;   ///< group_linears_ seen from the closed-form variable
+  std::vector<Wide> excluded_;  ///< values of that variable ruled out by != constraints
   std::vector<std::int64_t> values_;       ///< by Var index
   std::vector<std::int64_t> rank_values_;  ///< by RankId, for eval_index
 };

@@ -64,17 +64,18 @@ class Resolver {
   // The caret for a whole operand: from its leftmost token to its rightmost one (a binary
   // node's own location is its operator). Brackets and parentheses are not in the tree, so
   // the range starts at the first name or number.
-  static SourceLoc span_of(const SyntaxExpr& s) {
+  template <class Node>
+  static SourceLoc span_of(const Node& s) {
     SourceLoc first = s.loc;
     SourceLoc last = s.loc;
-    std::vector<const SyntaxExpr*> todo{&s};
+    std::vector<const Node*> todo{&s};
     while (!todo.empty()) {
-      const SyntaxExpr* n = todo.back();
+      const Node* n = todo.back();
       todo.pop_back();
       const auto before = [](SourceLoc a, SourceLoc b) { return a.line != b.line ? a.line < b.line : a.col < b.col; };
       if (before(n->loc, first)) first = n->loc;
       if (before(last, n->loc)) last = n->loc;
-      for (const auto& a : n->args) todo.push_back(a.get());
+      for (const auto& a : n->args) todo.push_back(&*a);
     }
     if (last.line == first.line) first.length = last.col + last.length - first.col;
     return first;
@@ -249,6 +250,14 @@ class Resolver {
     return ranks;
   }
 
+  double checked_default(const Tensor& t, const std::pair<double, SourceLoc>& value) {
+    if (is_integer(t.dtype) && (!std::isfinite(value.first) || value.first != std::floor(value.first))) {
+      fail(value.second, "dtype mismatch: default of i32 tensor '" + t.name + "' is not an integer",
+           "an integer default, e.g. -1 for an index tensor");
+    }
+    return value.first;
+  }
+
   void tensor_decl(Statement& st) {
     check_fresh_name(st.name, "a tensor");
     Tensor t;
@@ -259,7 +268,7 @@ class Resolver {
     t.dtype = default_dtype_;
     t.acc = default_acc_;
     if (st.type) std::tie(t.dtype, t.acc) = types_of(*st.type);
-    if (st.default_value) t.default_value = st.default_value->first;
+    if (st.default_value) t.default_value = checked_default(t, *st.default_value);
     t.loc = loc_of(st.name);
     declared_slots_.push_back(st.has_slots);
     cascade_.tensors.push_back(std::move(t));
@@ -277,7 +286,7 @@ class Resolver {
     }
     tensor_decl_seen_.insert(*id);
     if (st.type) std::tie(t.dtype, t.acc) = types_of(*st.type);
-    if (st.default_value) t.default_value = st.default_value->first;
+    if (st.default_value) t.default_value = checked_default(t, *st.default_value);
   }
 
   std::string known_vars() const {
@@ -493,12 +502,12 @@ class Resolver {
         const bool is_step = t.iterative[slot];
         if (is_step) {
           if (!(idx->kind == Expr::Kind::var && idx->id == e.step_var)) {
-            fail(idx->loc, "iterative Einsum '" + t.name + "' must read its own output at '" +
+            fail(span_of(*idx), "iterative Einsum '" + t.name + "' must read its own output at '" +
                                cascade_.ranks[static_cast<std::size_t>(e.step_var)].index + "' (the previous slice)",
                  "'" + cascade_.ranks[static_cast<std::size_t>(e.step_var)].index + "' in the iterative slot");
           }
         } else if (!(idx->kind == Expr::Kind::var && idx->id == e.lhs_vars[slot])) {
-          fail(idx->loc, "iterative Einsum '" + t.name + "' must read its own output at the same coordinates",
+          fail(span_of(*idx), "iterative Einsum '" + t.name + "' must read its own output at the same coordinates",
                "'" + cascade_.ranks[static_cast<std::size_t>(e.lhs_vars[slot])].index + "' in this slot");
         }
       }

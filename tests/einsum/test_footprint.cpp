@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -116,4 +117,19 @@ TEST_CASE("top-k retrieval keeps only the selection between its passes", "[footp
   CHECK(names(c, m->live) == std::vector<std::string>{"Sel"});
   CHECK(m->bytes_live == J * P * 4);
   CHECK(m->bytes_growing == 0);
+}
+
+TEST_CASE("the shipped 2-pass softmax re-reads QK in its second pass", "[footprint]") {
+  const std::string path = std::string(EINFUSE_SOURCE_DIR) + "/workloads/attention/softmax_2pass.ein";
+  if (!std::ifstream(path)) {
+    WARN("not shipped (yet): " << path);
+    return;
+  }
+  const Cascade c = parse_cascade_file(path);
+  const Footprint fp = analyse_footprint(c, bind_shape(c, kSizes));
+  const RankBuffering* m = fp.find(*c.find_rank("M"));
+  REQUIRE(m != nullptr);
+  // A = exp(QK - GM) / SD recomputes the exponentials from QK, so QK (not SLN) is live.
+  CHECK(names(c, m->live) == std::vector<std::string>{"GM", "QK", "SD"});
+  CHECK(m->bytes_growing == M * P * 4);
 }

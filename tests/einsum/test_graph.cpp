@@ -147,6 +147,19 @@ O[p]     = Z[p]
     CHECK(e.message() == "dependency cycle outside an iterative rank: Z -> X -> Z");
     CHECK(e.loc().line == 7);
   }
+  SECTION("a member stepping with the rank but reading the final slice inside the cycle") {
+    // Z has m on its left side, so it steps with X, but X[M,p] is X after every step.
+    const CascadeError e = cycle_error(std::string(kHeader) + R"(
+output O[p]
+X[m+1,p] = X[m,p] + Z[m,p]   init 0
+Z[m,p]   = X[M,p] + L[m,p]
+O[p]     = X[M,p]
+)");
+    CHECK(e.message() ==
+          "dependency cycle outside an iterative rank: Z -> X -> Z (Z reads X at a slice other than the "
+          "step's m or m+1)");
+    CHECK(e.loc().line == 7);
+  }
   SECTION("members stepping over different ranks") {
     const CascadeError e = cycle_error(std::string(kHeader) + R"(
 output O[p]

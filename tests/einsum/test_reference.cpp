@@ -10,7 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "reference_attention.hpp"
+#include "einfuse/einsum/parser.hpp"
+#include "einfuse/einsum/reference_attention.hpp"
 
 namespace ref = einfuse::einsum::reference;
 
@@ -229,4 +230,49 @@ TEST_CASE("relative_error never lets a NaN pass", "[reference]") {
   CHECK(ref::relative_error({1.0, 2.5}, {1.0, 2.0}) == Approx(0.25));
   CHECK(ref::relative_error({0.0}, {0.0}) == 0.0);
   CHECK_THROWS_AS(ref::attention({1, 3, 2, 1, 1, 1, 1}, {0, 0, 0}, {0, 0}, {0, 0}), std::invalid_argument);
+}
+
+TEST_CASE("every shipped cascade has a direct reference of its output's size", "[reference]") {
+  using einfuse::einsum::BoundShape;
+  using einfuse::einsum::bind_shape;
+  using einfuse::einsum::parse_cascade_file;
+  const std::string dir = std::string(EINFUSE_SOURCE_DIR) + "/workloads/attention/";
+  struct Case {
+    const char* file;
+    einfuse::einsum::ShapeAssignment shape;
+  };
+  const std::vector<Case> cases = {
+      {"softmax_3pass", {{"P", 8}, {"M", 24}, {"E", 4}, {"F", 3}}},
+      {"softmax_2pass", {{"P", 8}, {"M", 512}, {"E", 4}, {"F", 3}}},
+      {"softmax_1pass", {{"P", 8}, {"M", 512}, {"E", 4}, {"F", 3}, {"H", 2}}},
+      {"causal_1pass", {{"P", 8}, {"M", 256}, {"E", 4}, {"F", 3}}},
+      {"window_1pass", {{"P", 8}, {"M", 256}, {"E", 4}, {"F", 3}, {"W", 5}}},
+      {"gqa_1pass", {{"P", 4}, {"M", 256}, {"E", 4}, {"F", 3}, {"H", 4}, {"G", 2}}},
+      {"decode_splitkv", {{"M", 512}, {"E", 4}, {"F", 3}}},
+      {"topk_landmark", {{"P", 4}, {"M", 256}, {"E", 4}, {"F", 3}, {"J", 4}, {"L", 64}}},
+  };
+  for (const Case& c : cases) {
+    INFO(c.file);
+    const auto cascade = parse_cascade_file(dir + c.file + ".ein");
+    CHECK(cascade.name == c.file);
+    const BoundShape shape = bind_shape(cascade, c.shape);
+    const ref::AttentionDims d = ref::dims_of(cascade, shape);
+    CHECK(d.e == 4);
+    CHECK(d.f == 3);
+    const Problem pr = random_problem(d, 101);
+    const auto out = ref::reference_for(cascade, shape, pr.q, pr.k, pr.v);
+    CHECK(out.size() == d.out_size());
+    CHECK(std::all_of(out.begin(), out.end(), [](double x) { return std::isfinite(x); }));
+  }
+  // The sizes the references read are the cascade's: GQA's G, decode's P = 1.
+  const auto gqa = parse_cascade_file(dir + "gqa_1pass.ein");
+  const ref::AttentionDims g = ref::dims_of(gqa, bind_shape(gqa, {{"P", 4}, {"M", 256}}));
+  CHECK(g.heads == 8);
+  CHECK(g.kv_heads == 2);
+  const auto decode = parse_cascade_file(dir + "decode_splitkv.ein");
+  CHECK(ref::dims_of(decode, bind_shape(decode, {{"M", 256}})).p == 1);
+  const auto other = einfuse::einsum::parse_cascade("cascade other\nrank P, M\ninput K[m]\noutput O[m]\nO[m] = K[m]\n");
+  const std::vector<double> one{1.0};
+  CHECK_THROWS_WITH(ref::reference_for(other, bind_shape(other, {{"P", 1}, {"M", 1}}), one, one, one),
+                    Catch::Contains("no direct reference for cascade 'other'"));
 }

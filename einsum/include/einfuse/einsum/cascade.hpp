@@ -121,7 +121,10 @@ struct Einsum {
   const Expr* where = nullptr;  ///< mask on the iteration space, or nullptr
   ReduceOp outer_op = ReduceOp::add;
   std::vector<RankId> outer_vars;  ///< named in `max(m0) ...` / `sum(m0) ...`
-  std::vector<RankId> inner_vars;  ///< on the right only and not named: reduced with +
+  /// On the right only and not named: reduced with +. In RankId (declaration) order, which
+  /// is the accumulation order of every level: the lowest-numbered variable outermost,
+  /// each index ascending.
+  std::vector<RankId> inner_vars;
 
   Populate populate = Populate::none;
   RankId source_var = -1;  ///< populate: the rank whose indices are selected

@@ -35,10 +35,12 @@ enum class Numerics {
   emulated,
   /// The accelerator's units (numeric.hpp): a body `a * b` reduced with `+` accumulates
   /// through mac_bf16_fp32 (operands rounded to bf16, fp32 accumulator); exp -> exp_hw,
-  /// recip -> recip_hw, `/` -> div_hw, every other add/sub/mul -> the fp32 units; max, min,
-  /// abs, neg, select and comparisons are exact; sqrt is the correctly rounded fp32 sqrt.
+  /// recip -> recip_hw, `/` -> div_hw, every other add/sub/mul -> the fp32 units; max and
+  /// min (maps and reductions) -> the comparator max_hw (DAZ, canonical NaN); abs, neg,
+  /// select and comparisons are exact; sqrt is the correctly rounded fp32 sqrt.
   /// Stored values are rounded to their storage dtype. Declared accumulator types are
-  /// ignored: the hardware accumulates in fp32.
+  /// ignored: the hardware accumulates in fp32. Einsums with an i32 output are exact
+  /// integer arithmetic in every mode.
   hardware,
 };
 
@@ -64,7 +66,8 @@ DType effective_acc(const Tensor& t, const RunOptions& options);
 std::vector<std::int64_t> tensor_extents(const Cascade& c, const BoundShape& shape, TensorId t);
 
 /// Deterministic N(0,1) inputs for every input tensor, identical on every platform
-/// (splitmix64 + Box-Muller with libm-free uniform conversion; no <random> distributions).
+/// (splitmix64 + Box-Muller with the generator's own log and sin/cos series in plain IEEE
+/// arithmetic: no <random> distributions, no libm transcendental functions).
 /// Tensors are drawn in declaration order from one stream seeded by `seed`. In emulated
 /// and hardware modes the values are rounded to each input's (effective) storage dtype;
 /// in fp64 they are not (interpret() rounds inputs itself in the other modes, so feeding

@@ -27,6 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "einfuse/einsum/cascade.hpp"
+#include "einfuse/einsum/shape.hpp"
+
 namespace einfuse::einsum::reference {
 
 /// Sizes of one attention problem. kv_heads = heads unless the model groups its KV heads.
@@ -219,8 +222,9 @@ struct TopkAttention {
 
 /// Top-k chunk-selection attention, done directly (topk_landmark.ein): keys are cut into
 /// C = M / chunk chunks of `chunk` keys; chunk c is summarised by the mean of its keys,
-/// Kc[e,c] = sum_t (K[e, c*chunk+t] / chunk) (summed in t order, as the cascade's Einsum
-/// does); each query scores every chunk, CS[c] = sum_e Q[e,p] Kc[e,c] (in e order), keeps
+/// Kc[e,c] = (sum_t K[e, c*chunk+t]) / chunk (summed in t order, then divided, as the
+/// cascade's KS and Kc do, so both sides score chunks with the same roundings); each
+/// query scores every chunk, CS[c] = sum_e Q[e,p] Kc[e,c] (in e order), keeps
 /// the `keep` best ordered by (score descending, index ascending), and runs softmax
 /// attention over the keep*chunk keys of those chunks only.
 /// With `selection` ([B][H][J][P], e.g. the interpreter's Sel) the chunks are taken from it
@@ -259,8 +263,8 @@ inline TopkAttention topk_chunk_attention(const AttentionDims& d, const std::vec
       for (std::int64_t e = 0; e < d.e; ++e) {
         for (std::int64_t c = 0; c < C; ++c) {
           double s = 0.0;
-          for (std::int64_t t = 0; t < chunk; ++t) s += k[at(ko + e * d.m + c * chunk + t)] / divisor;
-          means[at(e * C + c)] = s;
+          for (std::int64_t t = 0; t < chunk; ++t) s += k[at(ko + e * d.m + c * chunk + t)];
+          means[at(e * C + c)] = s / divisor;
         }
       }
       for (std::int64_t p = 0; p < d.p; ++p) {
@@ -307,6 +311,54 @@ inline TopkAttention topk_chunk_attention(const AttentionDims& d, const std::vec
     }
   }
   return result;
+}
+
+/// The sizes of a bound cascade from workloads/attention: ranks B, H, G, E, F, P, M by
+/// name; a rank the cascade lacks is 1, and G defaults to H (one KV head per head).
+inline AttentionDims dims_of(const Cascade& c, const BoundShape& shape) {
+  auto extent = [&](const char* name, std::int64_t fallback) {
+    const auto r = c.find_rank(name);
+    return r ? shape.extent(*r) : fallback;
+  };
+  AttentionDims d;
+  d.batch = extent("B", 1);
+  d.heads = extent("H", 1);
+  d.kv_heads = extent("G", d.heads);
+  d.e = extent("E", 1);
+  d.f = extent("F", 1);
+  d.p = extent("P", 1);
+  d.m = extent("M", 1);
+  return d;
+}
+
+/// The direct reference output of a shipped cascade, chosen by the cascade's name, on the
+/// cascade's inputs Q, K, V (flat, in the layout above, e.g. DenseTensor::data):
+///   softmax_3pass, softmax_2pass, softmax_1pass, gqa_1pass, decode_splitkv -> attention()
+///   causal_1pass -> attention() with causal_mask(P, M)
+///   window_1pass -> attention() with window_mask(P, M, W)
+///   topk_landmark -> topk_chunk_attention() with chunk = extent of T, keep = extent of J
+/// Throws std::invalid_argument for any other cascade.
+inline std::vector<double> reference_for(const Cascade& c, const BoundShape& shape, const std::vector<double>& q,
+                                         const std::vector<double>& k, const std::vector<double>& v) {
+  const AttentionDims d = dims_of(c, shape);
+  const std::string& name = c.name;
+  if (name == "softmax_3pass" || name == "softmax_2pass" || name == "softmax_1pass" || name == "gqa_1pass" ||
+      name == "decode_splitkv") {
+    return attention(d, q, k, v);
+  }
+  if (name == "causal_1pass") return attention(d, q, k, v, causal_mask(d.p, d.m));
+  if (name == "window_1pass") {
+    const auto w = c.find_param("W");
+    if (!w) throw std::invalid_argument("reference_for: window_1pass without a parameter W");
+    return attention(d, q, k, v, window_mask(d.p, d.m, shape.param_value[static_cast<std::size_t>(*w)]));
+  }
+  if (name == "topk_landmark") {
+    const auto t = c.find_rank("T");
+    const auto j = c.find_rank("J");
+    if (!t || !j) throw std::invalid_argument("reference_for: topk_landmark without ranks T and J");
+    return topk_chunk_attention(d, q, k, v, shape.extent(*t), shape.extent(*j)).out;
+  }
+  throw std::invalid_argument("reference_for: no direct reference for cascade '" + name + "'");
 }
 
 /// The largest absolute difference between two equally sized tensors.

@@ -1,0 +1,100 @@
+// The golden interpreter's speed against its peer: softmax attention written directly
+// with Eigen (QK^T GEMM, a row softmax, the AV GEMM), single-threaded on both sides.
+// Workload: the FuseMax 1-pass cascade (workloads/attention/softmax_1pass.ein) at
+// P = M = 4096, E = F = 64, B = H = 1, fp64. Target: the interpreter within 3x of Eigen.
+// The ratio is printed after the table.
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "einfuse/einsum/interpreter.hpp"
+#include "einfuse/einsum/parser.hpp"
+
+namespace {
+
+using namespace einfuse::einsum;
+
+constexpr std::int64_t kP = 4096, kM = 4096;
+
+struct Problem {
+  Cascade cascade;
+  BoundShape shape;
+  TensorMap inputs;
+};
+
+const Problem& problem() {
+  static const Problem p = [] {
+    Problem q{parse_cascade_file(EINFUSE_SOURCE_DIR "/workloads/attention/softmax_1pass.ein"), {}, {}};
+    q.shape = bind_shape(q.cascade, {{"P", kP}, {"M", kM}});
+    q.inputs = random_inputs(q.cascade, q.shape, 42);
+    return q;
+  }();
+  return p;
+}
+
+void BM_Interpreter1Pass(benchmark::State& state) {
+  const Problem& p = problem();
+  for (auto _ : state) {
+    TensorMap out = interpret(p.cascade, p.shape, p.inputs);
+    benchmark::DoNotOptimize(out.at("AV").data.data());
+  }
+}
+
+// The same attention as a person would write it with Eigen: column p of S holds query p's
+// scores, softmax per column (max-subtracted), then AV = V * softmax(S).
+void BM_EigenSoftmaxAttention(benchmark::State& state) {
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Problem& p = problem();
+  Eigen::Map<const RowMajor> Q(p.inputs.at("Q").data.data(), 64, kP);
+  Eigen::Map<const RowMajor> K(p.inputs.at("K").data.data(), 64, kM);
+  Eigen::Map<const RowMajor> V(p.inputs.at("V").data.data(), 64, kM);
+  Eigen::MatrixXd S(kM, kP);
+  RowMajor AV(64, kP);
+  for (auto _ : state) {
+    S.noalias() = K.transpose() * Q;
+    for (Eigen::Index c = 0; c < kP; ++c) {
+      auto col = S.col(c);
+      col = (col.array() - col.maxCoeff()).exp().matrix();
+      col /= col.sum();
+    }
+    AV.noalias() = V * S;
+    benchmark::DoNotOptimize(AV.data());
+  }
+}
+
+BENCHMARK(BM_Interpreter1Pass)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_EigenSoftmaxAttention)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+// Remembers each benchmark's time per iteration so main() can print the ratio.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      if (r.run_type == Run::RT_Iteration) times[r.benchmark_name()] = r.GetAdjustedRealTime();
+    }
+  }
+  std::map<std::string, double> times;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Eigen::setNbThreads(1);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  const auto interp = reporter.times.find("BM_Interpreter1Pass/min_time:2.000");
+  const auto eigen = reporter.times.find("BM_EigenSoftmaxAttention/min_time:2.000");
+  if (interp != reporter.times.end() && eigen != reporter.times.end()) {
+    std::printf("\ninterpreter (softmax_1pass, P=M=%lld, fp64) / Eigen softmax attention: %.2fx (target <= 3x)\n",
+                static_cast<long long>(kP), interp->second / eigen->second);
+  }
+  return 0;
+}
