@@ -9,6 +9,8 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "einfuse/einsum/npy.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -127,8 +129,14 @@ TEST_CASE("einfuse run reads inputs back from .npy files", "[cli]") {
   // Feed Y back in as X.
   fs::create_directories(dir / "in");
   fs::copy_file(first / "Y.npy", dir / "in" / "X.npy");
-  const Result r = run("run " + (dir / "twice.ein").string() + " --shape N=5 --inputs " + (dir / "in").string());
-  CHECK(r.code == 0);
+  const fs::path second = dir / "second";
+  const Result r = run("run " + (dir / "twice.ein").string() + " --shape N=5 --inputs " + (dir / "in").string() +
+                       " --out " + second.string());
+  REQUIRE(r.code == 0);
+  const auto x = einfuse::einsum::read_npy((dir / "in" / "X.npy").string());
+  const auto y = einfuse::einsum::read_npy((second / "Y.npy").string());
+  REQUIRE(y.data.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(y.data[i] == 2 * x.data[i]);
   const Result bad = run("run " + (dir / "twice.ein").string() + " --shape N=6 --inputs " + (dir / "in").string());
   CHECK(bad.code == 2);
   const Result none = run("run " + (dir / "twice.ein").string() + " --shape N=5 --inputs " + dir.string());
