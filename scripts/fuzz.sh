@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-scripts/build.sh fuzz
+scripts/build.sh fuzz fuzz_parser
 work="build/fuzz/corpus"
 mkdir -p "$work"
 cp workloads/attention/*.ein fuzz/corpus/* "$work"/ 2>/dev/null || true

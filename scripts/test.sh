@@ -13,7 +13,7 @@ scripts/build.sh default
 ctest --preset default -j "$jobs" -LE long
 
 echo "== einsum tests under ASan + UBSan"
-scripts/build.sh asan
+scripts/build.sh asan einsum_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs"
 
 echo "== parser fuzzer (${EINFUSE_FUZZ_SECONDS:-60} s)"

@@ -40,6 +40,16 @@ std::string slot_list(const Cascade& c, const Tensor& t, bool iterative_marks) {
 
 }  // namespace
 
+std::string with_commas(std::uint64_t v) {
+  std::string digits = std::to_string(v);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 std::string einsum_text(const Cascade& c, const Einsum& e) {
   const Tensor& t = c.tensors[static_cast<std::size_t>(e.output)];
   std::string s = t.name + "[" + slot_list(c, t, true) + "] = ";
@@ -49,7 +59,10 @@ std::string einsum_text(const Cascade& c, const Einsum& e) {
          " -> " + var(e.target_var) + ") ";
   } else if (!e.outer_vars.empty()) {
     s += std::string(reduce_op_name(e.outer_op)) + "(";
-    for (std::size_t i = 0; i < e.outer_vars.size(); ++i) s += (i ? "," : "") + var(e.outer_vars[i]);
+    for (std::size_t i = 0; i < e.outer_vars.size(); ++i) {
+      if (i) s += ",";
+      s += var(e.outer_vars[i]);
+    }
     s += ") ";
   }
   s += to_string(c, *e.body);
@@ -166,13 +179,14 @@ void print_footprint_table(std::ostream& out, const Cascade& c, const einsum::Fo
     std::string grows, live;
     for (auto r : t.grows_with) grows += (grows.empty() ? "" : ",") + c.ranks[static_cast<std::size_t>(r)].name;
     for (auto r : t.live_across_passes) live += (live.empty() ? "" : ",") + c.ranks[static_cast<std::size_t>(r)].name;
-    out << fmt::format("{:<10} {:<12} {:>20} {:>20}  {:<14} {}\n", tensor.name, role_name(tensor.role), t.elements,
-                       t.bytes, grows, live.empty() ? "-" : live);
+    out << fmt::format("{:<10} {:<12} {:>20} {:>20}  {:<14} {}\n", tensor.name, role_name(tensor.role),
+                       with_commas(t.elements), with_commas(t.bytes), grows, live.empty() ? "-" : live);
   }
   for (const auto& r : fp.ranks) {
-    out << fmt::format("\nbetween the {} passes over {}: {} bytes live ({} of them grow with {})", r.passes,
-                       c.ranks[static_cast<std::size_t>(r.rank)].name, r.bytes_live, r.bytes_growing,
-                       c.ranks[static_cast<std::size_t>(r.rank)].name);
+    if (r.passes < 2) continue;  // one pass keeps nothing between passes
+    const std::string& name = c.ranks[static_cast<std::size_t>(r.rank)].name;
+    out << fmt::format("\nkept between the {} passes over {}: {} bytes, {} of them in tensors that grow with {}",
+                       r.passes, name, with_commas(r.bytes_live), with_commas(r.bytes_growing), name);
   }
   out << "\n";
 }

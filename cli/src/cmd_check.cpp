@@ -21,16 +21,6 @@ struct CheckOptions {
   bool dot = false;
 };
 
-std::string with_commas(std::uint64_t v) {
-  std::string digits = std::to_string(v);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 nlohmann::json analysis_json(const LoadedCascade& lc, const einsum::PassAnalysis& passes,
                              const einsum::CascadeOps& ops, const einsum::Footprint& fp) {
   const auto& c = lc.cascade;
