@@ -21,9 +21,10 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 
 float canonical_nan() { return fp32_from_bits(kCanonicalNanBits); }
 
-// Rounds an exact result held in a double (finite, nonzero or signed zero) to 24 significant
-// bits as if the exponent range were unbounded; then overflow -> inf and |r| < 2^-126 -> zero
-// of the same sign. Integer rounding on the double's bits: no host rounding mode involved.
+// Rounds an exact result held in a double (finite, and zero or a double normal, as every
+// product of two fp32 values is) to 24 significant bits as if the exponent range were
+// unbounded; then overflow -> inf and |r| < 2^-126 -> zero of the same sign. Integer
+// rounding on the double's bits: no host rounding mode involved.
 float round_fp32_ftz(double exact) {
   if (exact == 0.0) return static_cast<float>(exact);  // signed zero, exact
   constexpr int drop = 52 - 23;

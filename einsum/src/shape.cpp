@@ -1,5 +1,7 @@
 #include "einfuse/einsum/shape.hpp"
 
+#include "einfuse/einsum/index_eval.hpp"
+
 #include <cctype>
 #include <limits>
 #include <set>
@@ -8,12 +10,6 @@ namespace einfuse::einsum {
 namespace {
 
 using Limits = std::numeric_limits<std::int64_t>;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 // Evaluates split factors and `let` parameters on demand, so their declaration order does
 // not matter; a definition that refers to itself is reported.
@@ -90,9 +86,7 @@ class Binder {
         const std::int64_t a = arg(0), b = arg(1);
         if (b == 0) fail(e.loc, "division by zero in a constant expression", "a non-zero divisor");
         if (e.op == Op::mod) {  // floor modulo; a % -1 is 0, and INT64_MIN % -1 would trap
-          if (b == -1) return 0;
-          const std::int64_t r = a % b;
-          return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+          return b == -1 ? 0 : floor_mod(a, b);
         }
         if (b == -1 && a == Limits::min()) overflow(e.loc);  // INT64_MIN / -1 traps
         return floor_div(a, b);

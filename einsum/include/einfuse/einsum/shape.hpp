@@ -19,7 +19,9 @@ using ShapeAssignment = std::map<std::string, std::int64_t, std::less<>>;
 /// Parses "P=4096,M=4K,E=64". Lengths accept K/M/G suffixes as powers of two (4K = 4096).
 /// Throws CascadeError naming the column of the bad entry in the string "--shape".
 ShapeAssignment parse_shape_assignment(std::string_view text);
-/// Parses one length: "512", "4K", "1M" (powers of two).
+/// Parses one length: "512", "4K", "1M" (powers of two). Throws std::invalid_argument
+/// (with what was expected) on anything else; parse_shape_assignment turns that into a
+/// CascadeError with the column.
 std::int64_t parse_length(std::string_view text);
 
 /// Every rank's extent and every parameter's value for one cascade.
