@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace einfuse::cli {
 using einsum::Cascade;
 using einsum::Einsum;
@@ -17,6 +19,12 @@ std::string rank_kind(Rank::Kind k) {
     case Rank::Kind::split_part: return "split_part";
   }
   return "rank";
+}
+
+// JSON has no infinities: they are written as the strings "inf" and "-inf".
+nlohmann::json json_number(double v) {
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  return v;
 }
 
 std::string role_name(Tensor::Role r) {
@@ -104,7 +112,7 @@ nlohmann::json tensors_json(const Cascade& c, const einsum::BoundShape& shape) {
                    {"role", role_name(tensor.role)},
                    {"dtype", std::string(einsum::dtype_name(tensor.dtype))},
                    {"acc", std::string(einsum::dtype_name(tensor.acc))},
-                   {"default", tensor.default_value},
+                   {"default", json_number(tensor.default_value)},
                    {"slots", slots},
                    {"elements", shape.elements(c, static_cast<einsum::TensorId>(t))}});
   }

@@ -1,7 +1,6 @@
 #include "cli_common.hpp"
 
-#include <cstdlib>
-
+#include "einfuse/einsum/data_dir.hpp"
 #include "einfuse/einsum/model.hpp"
 #include "einfuse/einsum/parser.hpp"
 
@@ -16,10 +15,7 @@ void ShapeOptions::add_to(CLI::App& cmd) {
   cmd.add_option("--seq", seq, "sequence length with --model: 512, 4K, 1M (powers of two)");
 }
 
-std::string data_dir() {
-  if (const char* env = std::getenv("EINFUSE_DATA_DIR"); env && *env) return env;
-  return EINFUSE_SOURCE_DIR;
-}
+std::string attention_dir() { return einsum::find_workloads_dir("attention"); }
 
 LoadedCascade load_cascade(const std::string& file, const ShapeOptions& options) {
   LoadedCascade out{einsum::parse_cascade_file(file), {}};

@@ -32,8 +32,7 @@ struct LoadedCascade {
 /// Parses FILE and binds its shape. Throws einsum::CascadeError on any problem.
 LoadedCascade load_cascade(const std::string& file, const ShapeOptions& options);
 
-/// Where workloads/ lives: $EINFUSE_DATA_DIR, else the source tree this binary was built
-/// from.
-std::string data_dir();
+/// The built-in attention cascades: workloads/attention (see einsum/data_dir.hpp).
+std::string attention_dir();
 
 }  // namespace einfuse::cli

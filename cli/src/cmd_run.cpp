@@ -2,7 +2,9 @@
 // and optionally compare them with a direct attention reference.
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -90,7 +92,7 @@ int run_run(const RunCommandOptions& o) {
     double sum = 0, max_abs = 0;
     for (double v : tensor.data) {
       sum += v;
-      max_abs = std::max(max_abs, std::abs(v));
+      max_abs = std::isnan(v) || std::isnan(max_abs) ? NAN : std::max(max_abs, std::abs(v));
     }
     std::cout << fmt::format("  {} [{}]: sum {:.6g}, max |x| {:.6g}\n", name, fmt::join(tensor.extents, "x"), sum, max_abs);
   }
@@ -129,7 +131,17 @@ void add_run_command(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--precision", o->precision, "fp64, fp32, bf16, fp16, or declared")
       ->check(CLI::IsMember({"fp64", "fp32", "bf16", "fp16", "declared"}));
   cmd->add_flag("--hardware", o->hardware, "use the accelerator's bit-exact arithmetic units");
-  cmd->add_option("--seed", o->seed, "seed of the random inputs (default 1)");
+  // CLI11 wraps "-1" and saturates values beyond 2^64 silently: accept plain digits only.
+  cmd->add_option("--seed", o->seed, "seed of the random inputs (default 1)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            std::uint64_t v = 0;
+            const char* end = text.data() + text.size();
+            const auto [p, ec] = std::from_chars(text.data(), end, v);
+            if (text.empty() || ec != std::errc{} || p != end) return "expected an integer in [0, 2^64), got '" + text + "'";
+            return {};
+          },
+          "UINT64"));
   cmd->add_option("--inputs", o->inputs, "folder with NAME.npy for every input tensor");
   cmd->add_option("--out", o->out, "folder to write NAME.npy for every output tensor");
   cmd->add_option("--compare", o->compare,

@@ -97,7 +97,7 @@ Row summarise(const std::string& path, const SummaryOptions& o, const einsum::Mo
 }
 
 int run_summary(const SummaryOptions& o) {
-  const std::string dir = o.dir.empty() ? data_dir() + "/workloads/attention" : o.dir;
+  const std::string dir = o.dir.empty() ? attention_dir() : o.dir;
   std::vector<std::string> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (entry.path().extension() == ".ein") files.push_back(entry.path().string());

@@ -116,6 +116,9 @@ int precedence(const Expr& e) {
 // does not turn into an integer (which would change `/` into floor division).
 std::string number_text(double v, ValueType type) {
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  if (type == ValueType::integer && std::fabs(v) < 9.2e18) {
+    return std::to_string(static_cast<long long>(v));
+  }
   std::array<char, 64> buf{};
   const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   std::string s(buf.data(), result.ptr);

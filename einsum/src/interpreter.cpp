@@ -208,12 +208,30 @@ class Driver {
     std::vector<detail::VarRange> ranges = full_ranges();
     if (step < 0) {
       for (EinsumId id : group) run_einsum(id, ranges);
-      return;
+    } else {
+      // Every member finishes step r before any member starts step r+1.
+      for (std::int64_t r = 0; r < shape_.extent(step); ++r) {
+        ranges[uidx(step)] = {r, r + 1};
+        for (EinsumId id : group) run_einsum(id, ranges);
+      }
     }
-    // Every member finishes step r before any member starts step r+1.
-    for (std::int64_t r = 0; r < shape_.extent(step); ++r) {
-      ranges[uidx(step)] = {r, r + 1};
-      for (EinsumId id : group) run_einsum(id, ranges);
+    for (EinsumId id : group) check_i32_result(c_.einsums[uidx(id)]);
+  }
+
+  // An i32 result is computed exactly in int64 / double; a value outside the i32 range
+  // would wrap on the hardware's integer units (and beyond 2^53 is no longer exact here),
+  // so it is an error at the Einsum, as an out-of-range i32 input is. Infinities are
+  // reduction identities or defaults (they read as index -1), not overflows.
+  void check_i32_result(const Einsum& e) const {
+    const Tensor& out = c_.tensors[uidx(e.output)];
+    if (!is_integer(out.dtype) || e.populate != Einsum::Populate::none) return;
+    const DenseTensor& t = store_.tensors[uidx(e.output)];
+    for (std::size_t k = 0; k < t.data.size(); ++k) {
+      const double v = t.data[k];
+      if (std::isfinite(v) && v != out.default_value && !(v >= -2147483648.0 && v <= 2147483647.0)) {
+        fail(e.loc, "i32 result '" + out.name + "' overflows: element " + std::to_string(k) + " is " + std::to_string(v),
+             "values in [-2^31, 2^31) for an i32 tensor, or a floating-point type for '" + out.name + "'");
+      }
     }
   }
 

@@ -2,6 +2,8 @@
 // error with its position rather than a silently different shape.
 #include "einfuse/einsum/model.hpp"
 
+#include "einfuse/einsum/data_dir.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -17,10 +19,6 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#ifndef EINFUSE_SOURCE_DIR
-#define EINFUSE_SOURCE_DIR "."
-#endif
 
 namespace einfuse::einsum {
 namespace {
@@ -178,17 +176,13 @@ class ModelReader {
   std::shared_ptr<const SourceText> source_;
 };
 
-bool is_dir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
-}
-
 }  // namespace
 
 ModelSpec load_model(const std::string& name_or_path, const std::string& models_dir) {
   const fs::path path = resolve_model_path(name_or_path, models_dir);
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::error_code ec;
+  if (!in || fs::is_directory(path, ec)) {  // a directory opens as an empty stream
     SourceText src{path.string(), ""};
     throw CascadeError(&src, SourceLoc{}, "cannot open model file '" + path.string() + "'",
                        "a readable .yaml file (docs/models.md)");
@@ -233,29 +227,6 @@ ShapeAssignment model_shape(const ModelSpec& model, std::int64_t seq_len, const 
   return out;
 }
 
-std::string default_models_dir() {
-  const fs::path tail = fs::path("workloads") / "models";
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("EINFUSE_DATA_DIR"); env && *env) candidates.push_back(fs::path(env) / tail);
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && !exe.empty()) {
-    // A build tree puts the binary a few folders below the source root
-    // (build/default/cli/einfuse); an install puts it in PREFIX/bin.
-    // Four levels up covers both without wandering off into unrelated folders.
-    fs::path dir = exe.parent_path();
-    for (int level = 0; level < 4 && !dir.empty(); ++level) {
-      candidates.push_back(dir / tail);
-      candidates.push_back(dir / "share" / "einfuse" / tail);
-      if (dir == dir.root_path()) break;
-      dir = dir.parent_path();
-    }
-  }
-  candidates.push_back(fs::path(EINFUSE_SOURCE_DIR) / tail);
-  for (const fs::path& c : candidates) {
-    if (is_dir(c)) return c.string();
-  }
-  return candidates.back().string();
-}
+std::string default_models_dir() { return find_workloads_dir("models"); }
 
 }  // namespace einfuse::einsum

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -224,7 +225,11 @@ std::string format_npy(const DenseTensor& tensor, NpyType type, const std::strin
 
 DenseTensor read_npy(const std::string& path, NpyType* stored) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open file for reading", "an existing, readable .npy file");
+  std::error_code ec;
+  // A directory opens but throws std::ios_base::failure on the first read.
+  if (!in || std::filesystem::is_directory(path, ec)) {
+    fail(path, "cannot open file for reading", "an existing, readable .npy file");
+  }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) fail(path, "read error");
   return parse_npy(bytes, path, stored);

@@ -1,5 +1,6 @@
 #include "einfuse/einsum/parser.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -16,7 +17,9 @@ Cascade parse_cascade(std::string_view text, std::string source_name) {
 
 Cascade parse_cascade_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::error_code ec;
+  // A directory opens as an empty stream on Linux: report it, not an "empty cascade".
+  if (!in || std::filesystem::is_directory(path, ec)) {
     SourceText name{path, ""};
     throw CascadeError(&name, SourceLoc{}, "cannot open cascade file '" + path + "'",
                        "a readable .ein file");

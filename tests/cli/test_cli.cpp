@@ -57,6 +57,14 @@ TEST_CASE("einfuse --help teaches every subcommand", "[cli]") {
 TEST_CASE("einfuse without a subcommand or with a bad flag exits with 2", "[cli]") {
   CHECK(run("").code == 2);
   CHECK(run("check --no-such-flag x.ein").code == 2);
+  // --seed must be a 64-bit unsigned integer: no silent wrap of -1 or saturation past 2^64.
+  for (const char* seed : {"-1", "18446744073709551616", "12abc"}) {
+    INFO(seed);
+    const Result r = run("run " + std::string(EINFUSE_SOURCE_DIR) + "/workloads/attention/softmax_3pass.ein --shape P=2,M=2 --seed " + seed);
+    CHECK(r.code == 2);
+    CHECK(r.out.find("--seed") != std::string::npos);
+  }
+  CHECK(run("run " + std::string(EINFUSE_SOURCE_DIR) + "/workloads/attention/softmax_3pass.ein --shape P=2,M=2 --seed 18446744073709551615").code == 0);
 }
 
 TEST_CASE("einfuse check --json reports passes, ops and einsums", "[cli]") {

@@ -231,6 +231,28 @@ Y[p] = X[m,p]
   CHECK_NOTHROW(interpret(c, shape, {{"X", DenseTensor({1, 3, 2, 1}, 1.0)}}));
 }
 
+TEST_CASE("an i32 result outside the i32 range is an error at the Einsum", "[interp]") {
+  const char* text = R"(
+rank K = 2
+input I[k] : i32
+output O[k] : i32
+output S : i32
+output N : i32
+O[k] = I[k] * 1000000 + 7
+S = I[k] * I[k]
+N = max(k) I[k] where k > 5
+)";
+  const Cascade c = parse_cascade(text);
+  const BoundShape shape = bind_shape(c, {});
+  CHECK_THROWS_WITH(interpret(c, shape, {{"I", tensor({2}, {3, 2147483647})}}),
+                    Catch::Contains(":7:1: error: i32 result 'O' overflows: element 1"));
+  // In range: exact; an empty max keeps its identity (-inf reads as index -1).
+  const TensorMap out = interpret(c, shape, {{"I", tensor({2}, {-3, 2000})}});
+  CHECK(out.at("O").data == std::vector<double>{-2999993, 2000000007});
+  CHECK(out.at("S").data == std::vector<double>{4000009});
+  CHECK(out.at("N").data == std::vector<double>{-kInf});
+}
+
 TEST_CASE("an integer division by zero in an index is an error at the expression", "[interp]") {
   const char* text = R"(
 rank M = 3

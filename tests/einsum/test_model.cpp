@@ -134,6 +134,11 @@ TEST_CASE("a bare model name is found case-insensitively; a path is read as it i
     CHECK(e.expected().find("llama3_8b") != std::string::npos);
   }
   CHECK_THROWS_AS(load_model(kModels + "/missing.yaml", kModels), CascadeError);
+  // A directory opens as an empty stream: an open error, not "must be a mapping".
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "einfuse_test_dir.yaml";
+  std::filesystem::create_directories(dir);
+  CHECK_THROWS_WITH(load_model(dir.string(), kModels), Catch::Contains("cannot open model file"));
+  std::filesystem::remove(dir);
 }
 
 TEST_CASE("a well-formed model file loads", "[model]") {

@@ -108,6 +108,11 @@ TEST_CASE(".npy errors name the file and say what was expected", "[interp][npy]"
 
   const std::string missing = temp_path("does_not_exist.npy");
   CHECK_THROWS_WITH(read_npy(missing), Catch::StartsWith(missing + ": error: cannot open"));
+  // A directory opens as a stream but fails on the first read (std::ios_base::failure).
+  const std::string dir = temp_path("dir.npy");
+  std::filesystem::create_directories(dir);
+  CHECK_THROWS_WITH(read_npy(dir), Catch::StartsWith(dir + ": error: cannot open"));
+  std::filesystem::remove(dir);
   // int32 files hold integers only; nothing is written on failure.
   const std::string path = temp_path("bad_int.npy");
   std::filesystem::remove(path);

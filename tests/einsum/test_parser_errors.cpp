@@ -3,6 +3,7 @@
 // message()) and what was expected (expected() is never empty).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -387,4 +388,11 @@ TEST_CASE("constant expressions that overflow in shape binding raise CascadeErro
       CHECK(e.loc().line == 2);
     }
   }
+}
+
+TEST_CASE("a directory given as the cascade file is an open error, not an empty cascade", "[errors]") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "einfuse_test_dir.ein";
+  std::filesystem::create_directories(dir);
+  CHECK_THROWS_WITH(parse_cascade_file(dir.string()), Catch::Contains("cannot open cascade file"));
+  std::filesystem::remove(dir);
 }
