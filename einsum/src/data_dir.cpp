@@ -1,5 +1,10 @@
 #include "einfuse/einsum/data_dir.hpp"
 
+#include <algorithm>
+#include <cctype>
+
+#include "einfuse/einsum/diagnostics.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -12,6 +17,44 @@
 namespace einfuse::einsum {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+std::string normalise_name(std::string_view name) {
+  std::string out;
+  for (char ch : name) out += ch == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+bool is_yaml_file(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml";
+}
+
+}  // namespace
+
+std::string resolve_named_yaml(const std::string& name_or_path, const std::string& dir,
+                               const std::string& option, const std::string& what) {
+  const fs::path given(name_or_path);
+  if (name_or_path.find('/') != std::string::npos || is_yaml_file(given)) return name_or_path;
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && is_yaml_file(it->path())) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  const std::string wanted = normalise_name(name_or_path);
+  std::string known;
+  for (const fs::path& f : files) {
+    if (normalise_name(f.stem().string()) == wanted) return f.string();
+    known += (known.empty() ? "" : ", ") + f.stem().string();
+  }
+  SourceText src{option, name_or_path};
+  throw CascadeError(&src, SourceLoc{1, 1, static_cast<std::uint32_t>(std::max<std::size_t>(name_or_path.size(), 1))},
+                     "no " + what + " '" + name_or_path + "' in " + dir,
+                     known.empty() ? "a path to a " + what + " .yaml file (the folder has none)"
+                                   : "one of: " + known + "; or a path to a .yaml file");
+}
 
 std::string find_workloads_dir(std::string_view subfolder) {
   const fs::path tail = fs::path("workloads") / std::string(subfolder);

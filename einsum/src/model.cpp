@@ -37,47 +37,6 @@ std::size_t scalar_length(const YAML::Node& node) {
   return node.IsScalar() ? node.Scalar().size() : 1;
 }
 
-std::string normalise_name(std::string_view name) {
-  std::string out;
-  for (char ch : name) {
-    out += ch == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
-  return out;
-}
-
-bool is_yaml_file(const fs::path& p) {
-  const std::string ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml";
-}
-
-// Lists the model names (file stems) in a folder, sorted; empty when it does not exist.
-std::vector<fs::path> model_files(const std::string& dir) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_yaml_file(it->path())) out.push_back(it->path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-fs::path resolve_model_path(const std::string& name_or_path, const std::string& models_dir) {
-  const fs::path given(name_or_path);
-  if (name_or_path.find('/') != std::string::npos || is_yaml_file(given)) return given;
-  const std::string wanted = normalise_name(name_or_path);
-  const std::vector<fs::path> files = model_files(models_dir);
-  std::string known;
-  for (const fs::path& f : files) {
-    if (normalise_name(f.stem().string()) == wanted) return f;
-    known += (known.empty() ? "" : ", ") + f.stem().string();
-  }
-  SourceText src{"--model", name_or_path};
-  throw CascadeError(&src, SourceLoc{1, 1, static_cast<std::uint32_t>(std::max<std::size_t>(name_or_path.size(), 1))},
-                     "no model '" + name_or_path + "' in " + models_dir,
-                     known.empty() ? "a path to a model .yaml file (the folder has none)"
-                                   : "one of: " + known + "; or a path to a .yaml file");
-}
-
 // Reads one model file; every check reports the position of the offending node.
 class ModelReader {
  public:
@@ -179,7 +138,7 @@ class ModelReader {
 }  // namespace
 
 ModelSpec load_model(const std::string& name_or_path, const std::string& models_dir) {
-  const fs::path path = resolve_model_path(name_or_path, models_dir);
+  const fs::path path = resolve_named_yaml(name_or_path, models_dir, "--model", "model");
   std::ifstream in(path, std::ios::binary);
   std::error_code ec;
   if (!in || fs::is_directory(path, ec)) {  // a directory opens as an empty stream

@@ -28,43 +28,6 @@ namespace fs = std::filesystem;
 using einfuse::einsum::SourceLoc;
 using einfuse::einsum::SourceText;
 
-std::string normalise_name(std::string_view name) {
-  std::string out;
-  for (char ch : name) out += ch == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
-bool is_yaml_file(const fs::path& p) {
-  const std::string ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml";
-}
-
-std::vector<fs::path> yaml_files(const std::string& dir) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && is_yaml_file(it->path())) out.push_back(it->path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-fs::path resolve_arch_path(const std::string& path_or_name, const std::string& arch_dir) {
-  const fs::path given(path_or_name);
-  if (path_or_name.find('/') != std::string::npos || is_yaml_file(given)) return given;
-  const std::string wanted = normalise_name(path_or_name);
-  std::string known;
-  for (const fs::path& f : yaml_files(arch_dir)) {
-    if (normalise_name(f.stem().string()) == wanted) return f;
-    known += (known.empty() ? "" : ", ") + f.stem().string();
-  }
-  SourceText src{"--arch", path_or_name};
-  throw CascadeError(&src, SourceLoc{1, 1, static_cast<std::uint32_t>(std::max<std::size_t>(path_or_name.size(), 1))},
-                     "no arch spec '" + path_or_name + "' in " + arch_dir,
-                     known.empty() ? "a path to an arch .yaml file (the folder has none)"
-                                   : "one of: " + known + "; or a path to a .yaml file");
-}
-
 // Shortest text that parses back to the same double, so a dump loses nothing.
 std::string exact(double v) {
   std::array<char, 32> buf{};
@@ -94,7 +57,7 @@ const PeArray* ArchSpec::find_array(std::string_view role) const {
 }
 
 ArchSpec load_arch(const std::string& path_or_name, const std::string& arch_dir) {
-  const fs::path path = resolve_arch_path(path_or_name, arch_dir);
+  const fs::path path = einsum::resolve_named_yaml(path_or_name, arch_dir, "--arch", "arch spec");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     SourceText src{path.string(), ""};
