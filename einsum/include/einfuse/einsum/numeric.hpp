@@ -145,4 +145,49 @@ struct RecipSteps {
 };
 RecipSteps recip_hw_steps(float x);
 
+// --- exp as a MAC sequence (the FuseMax 2D array's PE) ------------------------------------
+//
+// The 2D array has no exp unit; a PE computes exp on its own bf16 MAC (mac_bf16_fp32) and
+// fp32 adder (add_fp32_hw): 6 MACs + 1 add, the cost the FuseMax evaluation charges. Cody-Waite
+// range reduction in the x domain, x = n*ln2 + r, then exp(r) = (1 + r) + r*(r*(h0 + h1*r)),
+// with 1 + r kept in fp32 in the last MAC's accumulator. docs/numerics.md, "exp on the MAC".
+
+inline constexpr int kExpMacSequenceMacs = 6;  ///< mac_bf16_fp32 calls per evaluation
+inline constexpr int kExpMacSequenceAdds = 1;  ///< add_fp32_hw calls per evaluation
+
+/// The sequence's constants: every one a bf16 multiplier operand, built once at first use from
+/// IEEE basic operations only. h0, h1 come from a least-squares fit computed in code.
+struct ExpMacConstants {
+  Bf16 log2e;   ///< log2(e) rounded to bf16 (picks n only; its error widens r, never biases it)
+  Bf16 ln2_hi;  ///< ln2 rounded to bf16
+  Bf16 ln2_lo;  ///< ln2 - ln2_hi rounded to bf16
+  std::array<Bf16, 2> h{};  ///< (e^r - 1 - r) / r^2 ~ h[0] + h[1]*r
+  double fit_lo = 0.0;      ///< the fit's interval of r: [-ln2/2, ln2/2]
+  double fit_hi = 0.0;
+};
+const ExpMacConstants& exp_mac_sequence_constants();
+
+/// Every intermediate of one exp_mac_sequence_hw evaluation. bf16 fields are the values rounded
+/// (nearest even) at a multiplier input. `special` is true when a special case decided the result.
+struct ExpMacSteps {
+  bool special = false;
+  float t = 0.0f;  ///< MAC 1: x * log2e_bf16 (exact)
+  int n = 0;       ///< round-to-nearest-even integer of t
+  float a = 0.0f;  ///< MAC 2: x - n*ln2_hi (exact)
+  float r = 0.0f;  ///< MAC 3: a - n*ln2_lo
+  float u = 0.0f;  ///< ADD: r + 1
+  Bf16 rb;         ///< bf16(r)
+  float p = 0.0f;  ///< MAC 4: h0 + rb*h1
+  Bf16 pb;         ///< bf16(p)
+  float g = 0.0f;  ///< MAC 5: 0 + rb*pb
+  Bf16 gb;         ///< bf16(g)
+  float e = 0.0f;  ///< MAC 6: u + rb*gb ~ exp(r)
+  float result = 0.0f;  ///< e * 2^n (exact; FTZ below 2^-126, inf above FLT_MAX)
+};
+ExpMacSteps exp_mac_sequence_hw_steps(Bf16 x);
+/// fp32 result of the 6-MAC + 1-add sequence.
+float exp_mac_sequence_hw(Bf16 x);
+/// to_bf16(exp_mac_sequence_hw(x)): within 1 bf16 ulp of the correctly rounded exp for every bf16 x.
+Bf16 exp_mac_sequence_hw_bf16(Bf16 x);
+
 }  // namespace einfuse::einsum::numeric
