@@ -1,13 +1,17 @@
 # Compile options shared by every Einfuse target.
 # Bit-exact numeric code must never be contracted into FMAs nor reassociated:
 # -ffp-contract=off everywhere, and -ffast-math is never used.
+# The compile flags apply to C++ only ($<COMPILE_LANGUAGE:CXX>): CUDA sources
+# (gpu_ref/src/*.cu) belong to targets that carry these options, and nvcc does not take
+# GCC's warning flags; gpu_ref/CMakeLists.txt gives them their own.
 add_library(einfuse_options INTERFACE)
-target_compile_options(einfuse_options INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+set(_einfuse_cxx_flags -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
   -ffp-contract=off -fno-fast-math)
+target_compile_options(einfuse_options INTERFACE "$<$<COMPILE_LANGUAGE:CXX>:${_einfuse_cxx_flags}>")
 if(EINFUSE_SANITIZE)
-  target_compile_options(einfuse_options INTERFACE
-    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  set(_einfuse_san_flags -fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  target_compile_options(einfuse_options INTERFACE "$<$<COMPILE_LANGUAGE:CXX>:${_einfuse_san_flags}>")
   target_link_options(einfuse_options INTERFACE -fsanitize=address,undefined)
 endif()
 if(EINFUSE_BUILD_FUZZ)
@@ -17,8 +21,8 @@ if(EINFUSE_BUILD_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "EINFUSE_BUILD_FUZZ needs clang (libFuzzer); use the `fuzz` preset")
   endif()
-  target_compile_options(einfuse_options INTERFACE
-    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+  set(_einfuse_fuzz_flags -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
     -fno-sanitize-recover=undefined)
+  target_compile_options(einfuse_options INTERFACE "$<$<COMPILE_LANGUAGE:CXX>:${_einfuse_fuzz_flags}>")
   target_link_options(einfuse_options INTERFACE -fsanitize=address,undefined)
 endif()

@@ -10,6 +10,7 @@ namespace einfuse::cli {
 void add_check_command(CLI::App& app, std::function<int()>& action);
 void add_run_command(CLI::App& app, std::function<int()>& action);
 void add_summary_command(CLI::App& app, std::function<int()>& action);
+void add_gpu_command(CLI::App& app, std::function<int()>& action);
 
 class Commands {
  public:
@@ -17,6 +18,7 @@ class Commands {
     add_check_command(app, action_);
     add_run_command(app, action_);
     add_summary_command(app, action_);
+    add_gpu_command(app, action_);
   }
   int run() const { return action_ ? action_() : 0; }
 
