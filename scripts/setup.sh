@@ -7,7 +7,7 @@ PACKAGES=(
   cmake ninja-build g++ clang ccache pkg-config
   libeigen3-dev libboost-graph-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev
-  libclang-rt-14-dev parallel python3
+  libclang-rt-14-dev parallel python3 verilator
 )
 
 missing=()
