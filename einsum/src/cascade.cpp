@@ -112,13 +112,14 @@ int precedence(const Expr& e) {
   }
 }
 
-// Shortest text that reads back as the same double; a real-typed literal keeps a '.' so it
-// does not turn into an integer (which would change `/` into floor division).
-std::string number_text(double v, ValueType type) {
+// Integer literals print exactly; a real one as the shortest text that reads back as the same
+// double, keeping a '.' so it does not turn into an integer (which would change `/` into floor
+// division).
+std::string number_text(const Expr& e) {
+  if (e.type == ValueType::integer) return std::to_string(e.integer);
+  const double v = e.value;
+  const ValueType type = e.type;
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  if (type == ValueType::integer && std::fabs(v) < 9.2e18) {
-    return std::to_string(static_cast<long long>(v));
-  }
   std::array<char, 64> buf{};
   const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   std::string s(buf.data(), result.ptr);
@@ -130,7 +131,7 @@ std::string number_text(double v, ValueType type) {
 
 std::string to_string(const Cascade& c, const Expr& e) {
   switch (e.kind) {
-    case Expr::Kind::number: return number_text(e.value, e.type);
+    case Expr::Kind::number: return number_text(e);
     case Expr::Kind::var: return c.ranks[static_cast<std::size_t>(e.id)].index;
     case Expr::Kind::size: return c.ranks[static_cast<std::size_t>(e.id)].name;
     case Expr::Kind::param: return c.params[static_cast<std::size_t>(e.id)].name;

@@ -20,8 +20,11 @@ std::size_t idx(int id) { return static_cast<std::size_t>(id); }
   fail(c, e, "integer overflow evaluating '" + to_string(c, e) + "'", "index values within 64 bits");
 }
 
-// Integer literals are stored as doubles; only exactly integral, in-range ones are indices.
-std::optional<std::int64_t> integral_literal(double v) {
+// Integer literals carry their exact value; a real literal is an index only when it is exactly
+// integral and in range.
+std::optional<std::int64_t> integral_literal(const Expr& e) {
+  if (e.type == ValueType::integer) return e.integer;
+  const double v = e.value;
   if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) > 9.0e18) return std::nullopt;
   return static_cast<std::int64_t>(v);
 }
@@ -34,7 +37,7 @@ class Evaluator {
   std::int64_t eval(const Expr& e) const {
     switch (e.kind) {
       case Expr::Kind::number: {
-        const auto v = integral_literal(e.value);
+        const auto v = integral_literal(e);
         if (!v) fail(c_, e, "real-valued literal '" + to_string(c_, e) + "' in an index expression", "an integer");
         return *v;
       }
@@ -144,7 +147,7 @@ bool add_into(Form& a, const Form& b, std::int64_t sign) {
 std::optional<Form> affine(const Cascade& c, const BoundShape& shape, const Expr& e) {
   switch (e.kind) {
     case Expr::Kind::number: {
-      const auto v = integral_literal(e.value);
+      const auto v = integral_literal(e);
       if (!v) return std::nullopt;
       return Form{*v, {}};
     }

@@ -190,6 +190,7 @@ struct RowProgram::Impl {
 
   std::int64_t constant_of(const Expr& e) const {
     if (e.kind == Expr::Kind::number) {
+      if (e.type == ValueType::integer) return e.integer;
       if (!std::isfinite(e.value) || e.value != std::floor(e.value) || std::fabs(e.value) > 9.0e18) {
         index_error(c, e, "a non-integral literal");
       }

@@ -1,6 +1,8 @@
 // Recursive-descent parser: tokens -> syntax tree. Names are resolved in resolve.cpp.
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 
 #include "lexer.hpp"
@@ -81,6 +83,30 @@ class Parser {
       fail(t, "number " + t.text + " is out of range", "a number between 1e-308 and 1e308 in magnitude, 0, or inf");
     }
     return v;
+  }
+
+  // The exact value of an integer token: at most 2^63 - 1, or 2^63 when `negative` (the
+  // token follows a unary minus, so -9223372036854775808 is representable).
+  std::int64_t integer_value(const Token& t, bool negative) {
+    std::uint64_t v = 0;
+    const char* first = t.text.data();
+    const char* last = first + t.text.size();
+    const auto [end, ec] = std::from_chars(first, last, v);
+    constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (ec != std::errc() || end != last || v > kMax + (negative ? 1 : 0)) {
+      fail(t, "integer " + t.text + " is too large",
+           negative ? "an integer of at most 2^63 in magnitude" : "an integer below 2^63");
+    }
+    if (negative) return v == kMax + 1 ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(v);
+    return static_cast<std::int64_t>(v);
+  }
+  // A literal node for an integer token (negated when it follows a unary minus).
+  SyntaxExprPtr integer_node(const Token& t, bool negative) {
+    auto e = make(SyntaxExpr::Kind::number, t.text, t.loc);
+    e->integer = integer_value(t, negative);
+    e->value = static_cast<double>(e->integer);
+    e->is_integer = true;
+    return e;
   }
 
   std::pair<double, SourceLoc> number_literal(const std::string& what) {
@@ -435,9 +461,24 @@ class Parser {
       Nesting level(*this);
       level.deeper(peek());
       const Token& op = next();
-      auto operand = unary();
-      if (operand->kind == SyntaxExpr::Kind::number) {  // fold -3, -inf into literals
-        operand->value = -operand->value;
+      SyntaxExprPtr operand;
+      if (peek().kind == Tok::integer) {
+        // -N folds to a literal directly, so -9223372036854775808 (-2^63) is representable.
+        operand = integer_node(next(), true);
+      } else {
+        operand = unary();
+        if (operand->kind == SyntaxExpr::Kind::number) {  // fold --3, -inf into literals
+          if (operand->is_integer) {
+            if (operand->integer == std::numeric_limits<std::int64_t>::min()) {
+              throw CascadeError(&source_, operand->loc, "integer 9223372036854775808 is too large",
+                                 "an integer below 2^63");
+            }
+            operand->integer = -operand->integer;
+          }
+          operand->value = -operand->value;
+        }
+      }
+      if (operand->kind == SyntaxExpr::Kind::number) {
         if (operand->loc.line == op.loc.line) operand->loc.length += operand->loc.col - op.loc.col;
         operand->loc.col = op.loc.col;
         operand->loc.line = op.loc.line;
@@ -452,15 +493,11 @@ class Parser {
   SyntaxExprPtr primary() {
     const Token& t = peek();
     switch (t.kind) {
-      case Tok::integer:
+      case Tok::integer: return integer_node(next(), false);
       case Tok::real: {
         next();
         auto e = make(SyntaxExpr::Kind::number, t.text, t.loc);
         e->value = number_value(t);
-        e->is_integer = t.kind == Tok::integer;
-        if (e->is_integer && !(std::fabs(e->value) < 9.2e18)) {
-          fail(t, "integer " + t.text + " is too large", "an integer below 2^63");
-        }
         return e;
       }
       case Tok::lparen: {

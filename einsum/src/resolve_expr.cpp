@@ -39,6 +39,7 @@ const Expr* Resolver::value_expr(const SyntaxExpr& s) {
     case SK::number: {
       Expr* e = new_expr(Expr::Kind::number, s.loc);
       e->value = s.value;
+      e->integer = s.integer;
       e->type = s.is_integer ? ValueType::integer : ValueType::real;
       return e;
     }

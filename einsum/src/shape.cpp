@@ -67,8 +67,9 @@ class Binder {
   std::int64_t eval(const Expr& e) {
     switch (e.kind) {
       case Expr::Kind::number:
-        // Integer literals are below 2^63 (parser); reals never reach here in a valid
-        // constant, but a cast of an out-of-range double would be undefined.
+        if (e.type == ValueType::integer) return e.integer;  // exact
+        // Reals never reach here in a valid constant, but a cast of an out-of-range double
+        // would be undefined.
         if (!(e.value >= -9.2e18 && e.value <= 9.2e18)) overflow(e.loc);
         return static_cast<std::int64_t>(e.value);
       case Expr::Kind::size: return rank(e.id);

@@ -1,6 +1,7 @@
 // The syntax tree of a cascade file, before names are resolved (internal).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +15,8 @@ struct SyntaxExpr {
   enum class Kind { number, name, index, call, unary, binary };
   Kind kind = Kind::number;
   std::string name;  ///< name, index/call target, or operator spelling
-  double value = 0.0;
+  double value = 0.0;        ///< number value (integers: the double conversion of `integer`)
+  std::int64_t integer = 0;  ///< exact value of an integer literal (is_integer)
   bool is_integer = false;
   std::vector<std::unique_ptr<SyntaxExpr>> args;
   SourceLoc loc;

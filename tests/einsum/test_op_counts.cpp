@@ -139,6 +139,20 @@ TEST_CASE("closed-form point counts equal brute force on small shapes", "[ops]")
   CHECK(compared == 4 * 3 * 3 * 2 * 3 * 14);
 }
 
+TEST_CASE("integer literals beyond 2^53 count exactly", "[ops]") {
+  // As doubles, 9007199254740993 rounds to 2^53 and the mask would be m < 0 (no points).
+  const Cascade c = parse_cascade(R"(
+rank P = 4, M = 8
+input  X[m,p]
+output O[p]
+O[p] = X[m,p] where m < 9007199254740993 - 9007199254740992
+)");
+  const BoundShape shape = bind_shape(c, {});
+  const Einsum& e = c.einsums.at(0);
+  CHECK(count_points(c, shape, e) == 4);
+  CHECK(count_points_brute_force(c, shape, e) == 4);
+}
+
 TEST_CASE("bottom-right causal and window masks match their formulas", "[ops]") {
   const Cascade c = parse_cascade(kMasks);
   auto points = [&](const char* name, std::int64_t P, std::int64_t M, std::int64_t W) {

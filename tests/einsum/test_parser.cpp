@@ -2,6 +2,7 @@
 // expression renderer round trip, and the format of diagnostics.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -83,6 +84,7 @@ void same_expr(const Expr& a, const Expr& b, const std::string& path) {
   if (a.kind == Expr::Kind::number) {
     CHECK(std::isinf(a.value) == std::isinf(b.value));
     CHECK(a.value == Approx(b.value).epsilon(1e-12));
+    if (a.type == ValueType::integer) CHECK(a.integer == b.integer);
   }
   REQUIRE(a.args.size() == b.args.size());
   for (std::size_t i = 0; i < a.args.size(); ++i) same_expr(*a.args[i], *b.args[i], path + "/" + std::to_string(i));
@@ -602,6 +604,38 @@ TEST_CASE("to_string keeps comparisons of comparisons and small numbers", "[pars
   // renders as `0.` (std::to_string keeps 6 decimals).
   check_round_trip("rank P, M\ninput X[m,p] : fp32\noutput S[m,p] : fp32\n",
                    "S[m,p] = X[m,p] * 2.5e-10 where (m < p) == (p < 3)\n");
+}
+
+TEST_CASE("integer literals are exact 64-bit integers", "[parser]") {
+  const std::string decls = "rank P, M\ninput X[m,p] : fp32\noutput S[m,p] : fp32\n";
+  const std::string einsums =
+      "S[m,p] = X[m,p] * 9223372036854775807 + X[m,p] * -9223372036854775808"
+      " where m < 9007199254740993 - 9007199254740992\n";
+  const Cascade c = parse_cascade(decls + einsums);
+  const Einsum& e = c.einsums.at(0);
+  // 2^63 - 1 and -2^63 round-trip through to_string; 2^53 + 1 is not rounded to 2^53.
+  CHECK(to_string(c, *e.body) == "X[m,p] * 9223372036854775807 + X[m,p] * -9223372036854775808");
+  CHECK(to_string(c, *e.where) == "m < 9007199254740993 - 9007199254740992");
+  const Expr& big = *e.body->args[0]->args[1];
+  REQUIRE(big.kind == Expr::Kind::number);
+  CHECK(big.type == ValueType::integer);
+  CHECK(big.integer == INT64_MAX);
+  CHECK(e.body->args[1]->args[1]->integer == INT64_MIN);
+  const Expr& odd = *e.where->args[1]->args[0];
+  REQUIRE(odd.kind == Expr::Kind::number);
+  CHECK(odd.integer == 9007199254740993);
+  CHECK(odd.value == 9007199254740992.0);  // the double conversion, for real-valued uses
+  check_round_trip(decls, einsums);
+
+  SECTION("2^63 is too large unless negated once") {
+    CHECK_THROWS_WITH(parse_cascade(decls + "S[m,p] = X[m,p] * 9223372036854775808\n"),
+                      Catch::Contains("integer 9223372036854775808 is too large"));
+    CHECK_THROWS_WITH(parse_cascade(decls + "S[m,p] = X[m,p] * --9223372036854775808\n"),
+                      Catch::Contains("is too large"));
+    CHECK_THROWS_WITH(parse_cascade(decls + "S[m,p] = X[m,p] * -9223372036854775809\n"),
+                      Catch::Contains("integer 9223372036854775809 is too large"));
+    CHECK_NOTHROW(parse_cascade(decls + "S[m,p] = X[m,p] * --9223372036854775807\n"));
+  }
 }
 
 TEST_CASE("CascadeError::what() shows the line and a caret under the fault", "[parser]") {

@@ -2,6 +2,7 @@
 // derived (`let`) parameters, and the errors for missing, inconsistent or unknown sizes.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "einfuse/einsum/parser.hpp"
@@ -199,6 +200,25 @@ S[p] = X[p] * (D + Q + Z + O)
   CHECK(value(c, s, "Q") == 2);
   CHECK(value(c, s, "Z") == -2);
   CHECK(value(c, s, "O") == 0);
+}
+
+TEST_CASE("constant expressions take integer literals up to 2^63 - 1 exactly", "[shape]") {
+  const Cascade c = parse_cascade(R"(rank P = 4
+param U = 1
+let T = U * 9223372036854775807
+let N = -9223372036854775808
+let D = 9007199254740993 - 9007199254740992
+input X[p] : fp32
+output S[p] : fp32
+S[p] = X[p] * (T + N + D)
+)");
+  const BoundShape s = bind_shape(c, {});
+  CHECK(value(c, s, "T") == INT64_MAX);
+  CHECK(value(c, s, "N") == INT64_MIN);
+  CHECK(value(c, s, "D") == 1);
+  const CascadeError e = bind_error(c, {{"U", 2}});
+  CHECK(e.message() == "size overflows 64 bits");
+  CHECK(e.loc().line == 3);
 }
 
 TEST_CASE("shape errors name the rank or parameter", "[shape]") {

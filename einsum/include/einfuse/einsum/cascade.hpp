@@ -70,7 +70,7 @@ enum class ValueType : std::uint8_t { integer, real };
 /// An expression node: immutable, owned by Cascade::exprs, referenced by raw pointer.
 struct Expr {
   enum class Kind : std::uint8_t {
-    number,  ///< literal (`value`); may be ±inf
+    number,  ///< literal (`value`; `integer` when integer-typed); may be ±inf
     var,     ///< index variable of rank `id`
     size,    ///< extent of rank `id` (an uppercase rank name used as a value)
     param,   ///< value of param `id`
@@ -81,7 +81,8 @@ struct Expr {
   Op op = Op::add;
   ValueType type = ValueType::real;
   int id = -1;
-  double value = 0.0;
+  double value = 0.0;         ///< literal value (for integer literals, the double conversion)
+  std::int64_t integer = 0;   ///< exact value of an integer literal (number, type integer)
   std::vector<const Expr*> args;
   SourceLoc loc;
 };
