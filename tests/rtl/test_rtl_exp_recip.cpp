@@ -93,7 +93,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 std::uint32_t near(Rng& rng, std::uint32_t bits) { return bits + rng.below(129) - 64; }
 
 std::filesystem::path unit_dir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "rtl" / "units";
+  // Not __FILE__: ccache's base_dir makes it relative to the build folder.
+  return std::filesystem::path(EINFUSE_SOURCE_DIR) / "rtl" / "units";
 }
 
 void check_table_file(const std::string& name, const std::string& generated) {
