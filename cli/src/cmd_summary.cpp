@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
@@ -104,6 +105,23 @@ int run_summary(const SummaryOptions& o) {
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw std::runtime_error("no .ein files in " + dir);
+  // Each cascade takes the --run-shape names it declares (decode has no P to set), so a
+  // name that no cascade declares is a typo: say so before anything runs.
+  std::set<std::string, std::less<>> declared;
+  for (const auto& file : files) {
+    const einsum::Cascade c = einsum::parse_cascade_file(file);
+    for (const auto& r : c.ranks) declared.insert(r.name);
+    for (const auto& p : c.params) declared.insert(p.name);
+  }
+  for (const auto& [name, value] : einsum::parse_shape_assignment(o.run_shape)) {
+    if (!declared.count(name)) {
+      einsum::SourceText src{"--run-shape", o.run_shape};
+      const auto col = ("," + o.run_shape).find("," + name + "=");  // the entry, not a suffix of one
+      throw einsum::CascadeError(&src, einsum::SourceLoc{1, static_cast<std::uint32_t>(col + 1), static_cast<std::uint32_t>(name.size())},
+                                 "'" + name + "' is not a rank or parameter of any cascade in " + dir,
+                                 "sizes such as P=256,M=256");
+    }
+  }
   const einsum::ModelSpec model = einsum::load_model(o.model, einsum::default_models_dir());
   const std::int64_t seq = einsum::parse_length(o.seq);
 

@@ -151,3 +151,9 @@ TEST_CASE("einfuse run reads inputs back from .npy files", "[cli]") {
   CHECK(none.code == 2);
   CHECK(none.out.find("X.npy") != std::string::npos);
 }
+
+TEST_CASE("einfuse summary rejects a --run-shape name no cascade declares", "[cli]") {
+  const Result r = run("summary --run-shape Q=256,M=256");
+  CHECK(r.code == 2);
+  CHECK(r.out.find("--run-shape:1:1: error: 'Q' is not a rank or parameter") != std::string::npos);
+}
