@@ -31,6 +31,7 @@
 #include "Vfp32_mul.h"
 #include "Vfp32_recip.h"
 #include "einfuse/einsum/numeric.hpp"
+#include "rtl_test_support.hpp"
 #include "rtl_unit_tables.hpp"
 
 namespace num = einfuse::einsum::numeric;
@@ -39,20 +40,10 @@ using num::fp32_from_bits;
 
 namespace {
 
-struct Rng {  // splitmix64
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::uint32_t u32() { return static_cast<std::uint32_t>(next() >> 32); }
-  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>((next() >> 32) % n); }
-  float uniform(float lo, float hi) {  // not exact-uniform; only spreads vectors over [lo, hi)
-    return lo + (hi - lo) * static_cast<float>(next() >> 40) * 0x1p-24f;
-  }
-};
+using einfuse::rtl_test::hex32;
+using einfuse::rtl_test::Mismatches;
+using einfuse::rtl_test::Rng;
+using einfuse::rtl_test::seconds_since;
 
 constexpr std::array<std::uint32_t, 40> kSpecials = {
     0x00000000, 0x80000000, 0x7F800000, 0xFF800000,              // +-0, +-inf
@@ -65,29 +56,6 @@ constexpr std::array<std::uint32_t, 40> kSpecials = {
     0x42B17217, 0x42B17218, 0xC2CFF1B5, 0xC2CFF1B4,              // exp: t = 128, t = -150
     0xC2AEAC50, 0xC2AEAC4F, 0x7E800000, 0xFE800000,              // exp flush; recip flush
 };
-
-std::string hex32(std::uint32_t x) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08X", static_cast<unsigned>(x));
-  return buf;
-}
-
-struct Mismatches {
-  std::uint64_t count = 0;
-  std::vector<std::string> first;
-  void add(const std::string& what) {
-    if (count++ < 8) first.push_back(what);
-  }
-  std::string report() const {
-    std::string s = std::to_string(count) + " mismatches";
-    for (const auto& f : first) s += "\n  " + f;
-    return s;
-  }
-};
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 // Random fp32 in [lo, hi) by value, and its bits +- a few ulps (boundary classes).
 std::uint32_t near(Rng& rng, std::uint32_t bits) { return bits + rng.below(129) - 64; }

@@ -28,6 +28,7 @@
 #include "Vfp32_add_stages2.h"
 #include "Vfp32_max.h"
 #include "einfuse/einsum/numeric.hpp"
+#include "rtl_test_support.hpp"
 #if EINFUSE_RTL_TRACE
 #include <verilated_fst_c.h>
 #endif
@@ -38,19 +39,10 @@ using num::fp32_from_bits;
 
 namespace {
 
-// splitmix64: deterministic, fast, good enough for test vectors.
-struct Rng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  std::uint32_t u32() { return static_cast<std::uint32_t>(next() >> 32); }
-  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>((next() >> 32) % n); }
-  bool coin() { return (next() >> 63) != 0; }
-};
+using einfuse::rtl_test::hex32;
+using einfuse::rtl_test::Mismatches;
+using einfuse::rtl_test::Rng;
+using einfuse::rtl_test::seconds_since;
 
 // fp32 corner patterns: zeros, infinities, NaNs with payloads (quiet and signalling, both
 // signs), subnormals, the flush boundary, the overflow boundary, ones and their neighbours.
@@ -94,30 +86,6 @@ std::uint32_t random_frac(Rng& r) {
     case 1: return r.coin() ? 0u : 0x7FFFFFu;
     default: return f;
   }
-}
-
-std::string hex32(std::uint32_t x) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08X", x);
-  return buf;
-}
-
-// Collects mismatches: a count and the first few, for the failure message.
-struct Mismatches {
-  std::uint64_t count = 0;
-  std::vector<std::string> first;
-  void add(const std::string& what) {
-    if (count++ < 8) first.push_back(what);
-  }
-  std::string report() const {
-    std::string s = std::to_string(count) + " mismatches";
-    for (const auto& f : first) s += "\n  " + f;
-    return s;
-  }
-};
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // Coverage of the adder's interesting cases, computed from the inputs and the reference.
