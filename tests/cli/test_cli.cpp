@@ -1,36 +1,21 @@
 // The einfuse binary tested as a user runs it: exit codes, output formats, files written.
 #include <catch2/catch.hpp>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <sys/wait.h>
 
 #include "einfuse/einsum/npy.hpp"
+#include "run_command.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;  ///< stdout and stderr together
-};
+using Result = einfuse::test::CommandResult;
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(EINFUSE_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Result run(const std::string& args) { return einfuse::test::run_command(std::string(EINFUSE_CLI) + " " + args); }
 
 std::string workload(const std::string& name) {
   return std::string(EINFUSE_SOURCE_DIR) + "/workloads/attention/" + name;

@@ -1,29 +1,17 @@
 // `einfuse gpu` as a user runs it: bad input is exit 2; without CUDA support or a device it
 // prints one line saying so and exits 3. (With a device, tests/gpu checks the kernels.)
-#include <sys/wait.h>
 
-#include <array>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <string>
+
+#include "run_command.hpp"
 
 namespace {
 
-struct GpuCliResult {
-  int code = -1;
-  std::string out;
-};
+using GpuCliResult = einfuse::test::CommandResult;
 
 GpuCliResult run_gpu_cli(const std::string& args) {
-  const std::string cmd = std::string(EINFUSE_CLI) + " gpu " + args + " 2>&1";
-  GpuCliResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return einfuse::test::run_command(std::string(EINFUSE_CLI) + " gpu " + args);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // published numbers, the loader finds them by name, rejects every malformed file with the
 // position of the problem, and model_shape() sizes only what a cascade declares.
 #include <catch2/catch.hpp>
+
+#include "temp_file.hpp"
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +20,9 @@ using namespace einfuse::einsum;
 
 namespace {
 
+using TempModel = einfuse::test::TempFile;
+using einfuse::test::replace;
+
 const std::string kModels = std::string(EINFUSE_SOURCE_DIR) + "/workloads/models";
 const std::string kCascades = std::string(EINFUSE_SOURCE_DIR) + "/workloads/attention";
 
@@ -32,36 +37,6 @@ const char* const kGood =
     "value_dim: 8\n"
     "d_model: 64\n"
     "ffn_hidden: 256\n";
-
-// A model file in a fresh temporary folder; removed with the object.
-class TempModel {
- public:
-  explicit TempModel(const std::string& text, const std::string& file = "tiny.yaml") {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("einfuse_model_test_" + std::to_string(std::random_device{}()) + "_" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / file) << text;
-    path_ = (dir_ / file).string();
-  }
-  ~TempModel() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  TempModel(const TempModel&) = delete;
-  TempModel& operator=(const TempModel&) = delete;
-  const std::string& path() const { return path_; }
-  std::string dir() const { return dir_.string(); }
-
- private:
-  std::filesystem::path dir_;
-  std::string path_;
-};
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 // Loads `text` and returns the error it raises (fails the test when there is none).
 CascadeError load_error(const std::string& text) {

@@ -2,6 +2,8 @@
 // numbers of shared/reference/fusemax.md, a spec survives a dump and reload unchanged, and
 // every malformed spec is rejected with the line, column and reason of its first problem.
 #include <catch2/catch.hpp>
+
+#include "temp_file.hpp"
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +17,9 @@
 using namespace einfuse::mapper;
 
 namespace {
+
+using TempArch = einfuse::test::TempFile;
+using einfuse::test::replace;
 
 const std::string kArch = std::string(EINFUSE_SOURCE_DIR) + "/workloads/arch";
 
@@ -59,36 +64,6 @@ const char* const kGood =
     "  register_write: 0.1\n"                // 37
     "area_um2:\n"                            // 38
     "  mac: 100\n";                          // 39
-
-// A spec file in a fresh temporary folder; removed with the object.
-class TempArch {
- public:
-  explicit TempArch(const std::string& text, const std::string& file = "tiny.yaml") {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("einfuse_arch_test_" + std::to_string(std::random_device{}()) + "_" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir_);
-    std::ofstream(dir_ / file) << text;
-    path_ = (dir_ / file).string();
-  }
-  ~TempArch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  TempArch(const TempArch&) = delete;
-  TempArch& operator=(const TempArch&) = delete;
-  const std::string& path() const { return path_; }
-  std::string dir() const { return dir_.string(); }
-
- private:
-  std::filesystem::path dir_;
-  std::string path_;
-};
-
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
 
 // Loads `text` from a file and checks that it fails at line:col with `fragment` in the message.
 void expect_error(const std::string& text, std::uint32_t line, std::uint32_t col, const std::string& fragment) {
