@@ -64,9 +64,8 @@ struct Row {
   double bf16_error = 0;
 };
 
-Row summarise(const std::string& path, const SummaryOptions& o, const einsum::ModelSpec& model,
+Row summarise(const einsum::Cascade& c, const SummaryOptions& o, const einsum::ModelSpec& model,
               std::int64_t seq) {
-  einsum::Cascade c = einsum::parse_cascade_file(path);
   Row row;
   row.name = c.name;
   row.einsums = c.einsums.size();
@@ -107,9 +106,10 @@ int run_summary(const SummaryOptions& o) {
   if (files.empty()) throw std::runtime_error("no .ein files in " + dir);
   // Each cascade takes the --run-shape names it declares (decode has no P to set), so a
   // name that no cascade declares is a typo: say so before anything runs.
+  std::vector<einsum::Cascade> cascades;
   std::set<std::string, std::less<>> declared;
   for (const auto& file : files) {
-    const einsum::Cascade c = einsum::parse_cascade_file(file);
+    const einsum::Cascade& c = cascades.emplace_back(einsum::parse_cascade_file(file));
     for (const auto& r : c.ranks) declared.insert(r.name);
     for (const auto& p : c.params) declared.insert(p.name);
   }
@@ -137,7 +137,7 @@ int run_summary(const SummaryOptions& o) {
                            "", "", "", "", "", "passes (B)", "(ms)", "(rel)");
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::cerr << fmt::format("[{}/{}] {}\n", i + 1, files.size(), files[i]);
-    const Row r = summarise(files[i], o, model, seq);
+    const Row r = summarise(cascades[i], o, model, seq);
     using K = einsum::OpKind;
     std::cout << fmt::format("{:<16} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>14} {:>10.1f} {:>10.2e}\n", r.name,
                              r.einsums, r.passes_m, compact(r.ops[K::mac]), compact(r.ops[K::exp]),
