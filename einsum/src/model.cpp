@@ -174,6 +174,8 @@ ShapeAssignment model_shape(const ModelSpec& model, std::int64_t seq_len, const 
   set("G", model.kv_heads);
   set("E", model.head_dim);
   set("F", model.value_dim);
+  set("D", model.d_model);
+  set("S", model.ffn_hidden);
   set("M", seq_len);
   // A cascade that declares `rank P = 1` is a decode step: one new query per sequence
   // against a cache of seq_len keys. Every other cascade is self-attention over seq_len.

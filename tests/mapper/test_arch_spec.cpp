@@ -102,8 +102,10 @@ TEST_CASE("FuseMax: the published hardware table", "[arch]") {
   CHECK(a2->registers_per_pe == 16);
   CHECK(a1->rows == 1);
   CHECK(a1->cols == 256);
-  CHECK(a1->ops == std::map<std::string, int>{{"mac", 1}, {"add", 1}, {"max", 1}, {"divide", 1}});
-  CHECK(a1->exp_algorithm == "none");
+  // PRM's exp runs on the 1D array as the same 6 mac + 1 add sequence (fusemax.md).
+  CHECK(a1->ops == std::map<std::string, int>{{"mac", 1}, {"add", 1}, {"max", 1}, {"divide", 1}, {"exp", 7}});
+  CHECK(a1->exp_algorithm == "mac_sequence");
+  CHECK(a1->exp_sequence == std::map<std::string, int>{{"mac", 6}, {"add", 1}});
   CHECK(a1->registers_per_pe == 32);
   CHECK(s.global_buffer.capacity_bytes == 16 * 1024 * 1024);
   CHECK(s.global_buffer.row_bits == 4096);

@@ -37,7 +37,8 @@ ModelSpec load_model(const std::string& name_or_path, const std::string& models_
 
 /// Sizes for `cascade` from a model and a sequence length, only for the names the cascade
 /// declares as a rank (not a split part) or a non-derived parameter:
-///   B = batch, H = heads, G = kv_heads, E = head_dim, F = value_dim, M = seq_len,
+///   B = batch, H = heads, G = kv_heads, E = head_dim, F = value_dim, D = d_model,
+///   S = ffn_hidden, M = seq_len,
 ///   P = seq_len (self-attention prefill), or 1 when the cascade declares `rank P = 1`
 ///   (a decode cascade), W = window when the model has one.
 /// `--shape` entries are applied on top by the caller.
