@@ -2,45 +2,22 @@
 // against the schema at every level, every value's type and range, and the cross-checks the
 // cost model relies on (exp has cycles, every executed op has an energy). Each error points
 // at the node that caused it, so a wrong spec is fixed in one look.
-#include <yaml-cpp/yaml.h>
-
-#include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
-#include <string_view>
-#include <system_error>
 #include <vector>
 
 #include "einfuse/mapper/arch_spec.hpp"
+#include "yaml_strict.hpp"
 
 namespace einfuse::mapper {
 namespace {
 
-using einfuse::einsum::SourceLoc;
-using einfuse::einsum::SourceText;
-
-// yaml-cpp marks are 0-based; a mark of -1 means "unknown".
-SourceLoc loc_of(const YAML::Mark& mark, std::size_t length = 1) {
-  if (mark.line < 0 || mark.column < 0) return SourceLoc{};
-  return SourceLoc{static_cast<std::uint32_t>(mark.line + 1), static_cast<std::uint32_t>(mark.column + 1),
-                   static_cast<std::uint32_t>(std::max<std::size_t>(length, 1))};
-}
-
-SourceLoc loc_of(const YAML::Node& node) {
-  return loc_of(node.Mark(), node.IsScalar() ? node.Scalar().size() : 1);
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
+using yaml_strict::contains;
+using yaml_strict::Fields;
+using yaml_strict::join;
+using yaml_strict::loc_of;
 
 // Keys that name an action or a unit but are not ops.
 const std::vector<std::string> kEnergyExtras = {"dram_access", "buffer_read_row", "buffer_write_row",
@@ -49,38 +26,17 @@ const std::vector<std::string> kAreaExtras = {"register", "pe2d", "pe1d"};
 const std::vector<std::string> kRoles = {"2d", "1d"};
 const std::vector<std::string> kExpAlgorithms = {"table", "mac_sequence", "none"};
 
-bool contains(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
 
-// One entry of a mapping: the key node (for "where is it") and its value.
-struct Field {
-  YAML::Node key;
-  YAML::Node value;
-};
-using Fields = std::map<std::string, Field>;
-
-class ArchReader {
+class ArchReader : yaml_strict::Reader {
  public:
-  ArchReader(std::string file, std::string text)
-      : source_(std::make_shared<SourceText>(SourceText{std::move(file), std::move(text)})) {}
+  using Reader::Reader;
 
   ArchSpec read() {
-    YAML::Node root;
-    try {
-      root = YAML::Load(source_->text);
-    } catch (const YAML::ParserException& e) {
-      fail(loc_of(e.mark), "YAML syntax error: " + e.msg, "a mapping of 'key: value' lines (docs/arch-spec.md)");
-    }
-    if (!root.IsMap()) {
-      fail(root.IsDefined() && !root.IsNull() ? loc_of(root.Mark()) : SourceLoc{1, 1, 1},
-           "an arch spec must be a mapping of keys to values", "'key: value' lines (docs/arch-spec.md)");
-    }
+    const YAML::Node root = load_root("an arch spec", "docs/arch-spec.md");
     const Fields f = fields(root, "an arch spec",
                             {"name", "source", "clock_hz", "data_bytes", "arrays", "global_buffer", "dram",
                              "energy_pj", "area_um2"},
@@ -101,26 +57,6 @@ class ArchReader {
   }
 
  private:
-  // Checks that `node` is a mapping whose keys are each in `allowed`, given once, with every
-  // one of `required` present; the missing-key error points at the mapping itself.
-  Fields fields(const YAML::Node& node, const std::string& where, const std::vector<std::string>& allowed,
-                const std::vector<std::string>& required) {
-    if (!node.IsMap()) fail(loc_of(node), where + " must be a mapping", "indented 'key: value' lines, one of: " + join(allowed));
-    Fields out;
-    for (const auto& entry : node) {
-      const YAML::Node key = entry.first;
-      if (!key.IsScalar()) fail(loc_of(key), "a key in " + where + " must be a plain name", "one of: " + join(allowed));
-      const std::string& k = key.Scalar();
-      if (!contains(allowed, k)) fail(loc_of(key), "unknown key '" + k + "' in " + where, "one of: " + join(allowed));
-      if (out.count(k)) fail(loc_of(key), "key '" + k + "' is given twice in " + where, "each key once");
-      out.emplace(k, Field{key, entry.second});
-    }
-    for (const std::string& r : required) {
-      if (!out.count(r)) fail(loc_of(node.Mark()), "missing key '" + r + "' in " + where, "every one of: " + join(required));
-    }
-    return out;
-  }
-
   void read_arrays(const YAML::Node& node, ArchSpec& spec) {
     if (!node.IsSequence() || node.size() == 0) {
       fail(loc_of(node), "'arrays' must be a non-empty list of PE arrays", "'- name: ...' entries (docs/arch-spec.md)");
@@ -255,64 +191,6 @@ class ArchReader {
     }
   }
 
-  std::string text(const YAML::Node& value, const std::string& key) {
-    if (!value.IsScalar() || value.Scalar().empty()) fail(loc_of(value), "'" + key + "' must be a non-empty text", "a string");
-    return value.Scalar();
-  }
-
-  std::string choice(const YAML::Node& value, const std::string& key, const std::vector<std::string>& allowed) {
-    if (!value.IsScalar() || !contains(allowed, value.Scalar())) {
-      fail(loc_of(value), "bad value " + shown(value) + " for '" + key + "'", "one of: " + join(allowed));
-    }
-    return value.Scalar();
-  }
-
-  static std::string shown(const YAML::Node& value) {
-    if (value.IsScalar()) return "'" + value.Scalar() + "'";
-    return value.IsMap() ? "(a mapping)" : value.IsSequence() ? "(a list)" : "(nothing)";
-  }
-
-  std::int64_t positive(const YAML::Node& value, const std::string& key) {
-    const std::string expected = "a positive integer, e.g. 256";
-    if (!value.IsScalar()) fail(loc_of(value), "'" + key + "' must be an integer, not " + shown(value), expected);
-    const std::string& s = value.Scalar();
-    std::int64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc::result_out_of_range) fail(loc_of(value), "'" + key + "' = " + s + " is out of range", expected);
-    if (ec != std::errc{} || end != s.data() + s.size()) {
-      fail(loc_of(value), "'" + key + "' must be an integer, not '" + s + "'", expected);
-    }
-    if (v <= 0) fail(loc_of(value), "'" + key + "' must be positive, not " + s, expected);
-    return v;
-  }
-
-  int positive_int(const YAML::Node& value, const std::string& key) {
-    const std::int64_t v = positive(value, key);
-    if (v > std::numeric_limits<int>::max()) {
-      fail(loc_of(value), "'" + key + "' = " + std::to_string(v) + " is out of range",
-           "at most " + std::to_string(std::numeric_limits<int>::max()));
-    }
-    return static_cast<int>(v);
-  }
-
-  double positive_real(const YAML::Node& value, const std::string& key, const std::string& unit) {
-    const std::string expected = "a positive number of " + unit + ", e.g. 17.1645";
-    if (!value.IsScalar()) fail(loc_of(value), "'" + key + "' must be a number, not " + shown(value), expected);
-    const std::string& s = value.Scalar();
-    double v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v)) {
-      fail(loc_of(value), "'" + key + "' must be a number, not '" + s + "'", expected);
-    }
-    if (v <= 0) fail(loc_of(value), "'" + key + "' must be positive, not " + s, expected);
-    return v;
-  }
-
-  [[noreturn]] void fail(SourceLoc loc, const std::string& message, const std::string& expected) {
-    throw CascadeError(source_.get(), loc, message, expected);
-  }
-
-  std::shared_ptr<const SourceText> source_;
 };
 
 }  // namespace

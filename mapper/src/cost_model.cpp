@@ -41,6 +41,7 @@ struct Resolved {
   std::vector<Residency> residency;        ///< by tensor
   std::vector<double> spill;               ///< by tensor
   std::vector<bool> in_place;              ///< by tensor: shares another tensor's storage
+  std::vector<bool> stationary;            ///< by tensor: held in the PEs by a binding
   std::vector<std::int64_t> dram_factor;   ///< by rank: Π of the rank's DRAM-level loops
   std::vector<std::int64_t> buffer_factor; ///< by rank: Π of its buffer-level loops
   std::vector<std::int64_t> spatial;       ///< by rank: spatial factor, 0 when not given
@@ -272,6 +273,20 @@ Resolved resolve(const Workload& w, const ArchSpec& arch, const Mapping& m,
   r.residency.assign(w.tensors.size(), Residency::buffer);
   r.spill.assign(w.tensors.size(), 0.0);
   r.in_place.assign(w.tensors.size(), false);
+  r.stationary.assign(w.tensors.size(), false);
+  for (const Binding& b : m.bindings) {
+    if (b.stationary.empty()) continue;
+    const int t = w.find_tensor(b.stationary);
+    const int e = w.find_einsum(b.einsum);
+    const bool touches = t >= 0 && e >= 0 &&
+                         (w.einsums[idx(e)].output == t ||
+                          std::any_of(w.einsums[idx(e)].reads.begin(), w.einsums[idx(e)].reads.end(),
+                                      [&](const OperandUse& u) { return u.tensor == t; }));
+    if (!touches)
+      problem("bindings[" + b.einsum + "].stationary", "'" + b.stationary + "' is not a tensor " + b.einsum + " reads or writes");
+    else
+      r.stationary[idx(t)] = true;
+  }
   for (const TensorPlacement& p : m.tensors) {
     const std::string where = "tensors." + p.tensor;
     const int t = w.find_tensor(p.tensor);
@@ -453,7 +468,9 @@ CostSummary cost(const Workload& w, const ArchSpec& arch, const Resolved& r, con
     const bool bypass = res == Residency::dram;
     if (homed_in_dram || bypass) {
       const std::vector<int> ranks = tensor_ranks(w, static_cast<int>(t));
-      const u64 again = bypass ? refetch(w, ranks, all_loops, false) : refetch(w, ranks, r.dram_loops, true);
+      // A bypassing tensor is fetched at every use, unless its consumer keeps it stationary
+      // in the PEs across the innermost loops it does not depend on.
+      const u64 again = bypass ? refetch(w, ranks, all_loops, r.stationary[t]) : refetch(w, ranks, r.dram_loops, true);
       read_in_stages(bytes * again);
       if (wt.producer >= 0) {
         writes += bytes;

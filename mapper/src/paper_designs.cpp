@@ -28,7 +28,7 @@ einsum::ShapeAssignment attention_shape(const ModelSpec& m, std::int64_t seq_len
 
 Binding bind(const std::string& einsum, const std::string& array, std::vector<std::string> rows,
              std::vector<std::string> cols) {
-  return {einsum, array, std::move(rows), std::move(cols)};
+  return {einsum, array, std::move(rows), std::move(cols), {}};
 }
 
 void place(Mapping& m, const std::string& tensor, Residency r, double spill = 0, std::string in_place_of = {}) {
@@ -110,7 +110,12 @@ Mapping flat_mapping(const ModelSpec& m, std::int64_t seq_len, const FlatDataflo
   map.arch = arch.name;
   map.spatial = {{"P", side}, {"M", side}};
   const std::string a2 = arch.find_array("2d")->name, a1 = arch.find_array("1d")->name;
-  for (const char* e : {"QK", "AV"}) map.bindings.push_back(bind(e, a2, {"M"}, {"P"}));
+  map.bindings.push_back(bind("QK", a2, {"M"}, {"P"}));
+  map.bindings.push_back(bind("AV", a2, {"M"}, {"P"}));
+  // Weight stationarity keeps K (for QK) and V (for AV) in the PEs; output stationarity the
+  // result.
+  map.bindings[0].stationary = f.qk_stationarity == "weight" ? "K" : "QK";
+  map.bindings[1].stationary = f.av_stationarity == "weight" ? "V" : "AV";
   for (const char* e : {"GM", "SN", "SD", "A"}) map.bindings.push_back(bind(e, a1, {}, {"P"}));
   map.dram_loops = {{"B", m.batch}, {"H", m.heads}};
   std::int64_t rows = seq_len;
@@ -134,7 +139,8 @@ Mapping flat_mapping(const ModelSpec& m, std::int64_t seq_len, const FlatDataflo
 
 // Unfused: QK, softmax and AV as three kernels, each waiting for its own DRAM traffic; the
 // logits QK and the weights A go to DRAM between kernels.
-Mapping unfused_mapping(const ModelSpec& m, std::int64_t seq_len, const ArchSpec& arch) {
+Mapping unfused_mapping(const ModelSpec& m, std::int64_t seq_len, const ArchSpec& arch, std::int64_t p_tiles,
+                        std::int64_t m_tiles) {
   const std::int64_t side = arch.find_array("2d")->cols;
   Mapping map;
   map.name = "unfused";
@@ -144,8 +150,8 @@ Mapping unfused_mapping(const ModelSpec& m, std::int64_t seq_len, const ArchSpec
   const std::string a2 = arch.find_array("2d")->name, a1 = arch.find_array("1d")->name;
   for (const char* e : {"QK", "AV"}) map.bindings.push_back(bind(e, a2, {"M"}, {"P"}));
   for (const char* e : {"GM", "SN", "SD", "A"}) map.bindings.push_back(bind(e, a1, {}, {"P"}));
-  map.dram_loops = {{"B", m.batch}, {"H", m.heads}};
-  map.buffer_loops = {{"P", seq_len / side}, {"M", seq_len / side}};
+  map.dram_loops = {{"B", m.batch}, {"H", m.heads}, {"P", p_tiles}, {"M", m_tiles}};
+  map.buffer_loops = {{"P", seq_len / (side * p_tiles)}, {"M", seq_len / (side * m_tiles)}};
   place(map, "QK", Residency::dram);
   place(map, "A", Residency::dram);
   place(map, "SN", Residency::stream);
@@ -213,10 +219,26 @@ DesignInstance attention_design(Context& ctx, Design design, const ModelSpec& mo
   d.options = published ? CostOptions::published() : CostOptions{};
   const std::int64_t side = d.arch.find_array("2d")->cols;
   switch (design) {
-    case Design::unfused:
+    case Design::unfused: {
+      // The paper gives no tiling for the unfused kernels: take the fastest (then least
+      // energy) power-of-two DRAM tiling of P and M that fits.
       d.cascade = "softmax_3pass";
-      d.mapping = unfused_mapping(model, seq_len, d.arch);
+      const einsum::Cascade& c = ctx.cascade(d.cascade);
+      const Workload w = make_workload(c, einsum::bind_shape(c, d.shape));
+      std::optional<CostSummary> best;
+      for (std::int64_t pt = 1; pt * side <= seq_len; pt *= 2)
+        for (std::int64_t mt = 1; mt * side <= seq_len; mt *= 2) {
+          Mapping map = unfused_mapping(model, seq_len, d.arch, pt, mt);
+          const auto cost = evaluate_fast(w, d.arch, map, d.options);
+          if (cost && (!best || cost->latency_cycles < best->latency_cycles ||
+                       (cost->latency_cycles == best->latency_cycles && cost->energy_pj < best->energy_pj))) {
+            best = cost;
+            d.mapping = std::move(map);
+          }
+        }
+      if (!best) throw std::runtime_error("no DRAM tiling of the unfused kernels fits " + d.arch.name);
       break;
+    }
     case Design::flat:
       d.cascade = "softmax_3pass";
       d.mapping = flat_mapping(model, seq_len, ctx.flat_dataflow(model.name, length_label(seq_len)), d.arch);

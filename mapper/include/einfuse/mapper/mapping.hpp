@@ -26,6 +26,11 @@ struct Binding {
   /// it has none). A rank may appear on one axis only; a 1D array has no rows.
   std::vector<std::string> rows;
   std::vector<std::string> cols;
+  /// The operand (a tensor the Einsum reads or writes) held in the PEs' registers while the
+  /// innermost loops it does not depend on run: FLAT's "weight" (K, V) or "output" (QK, AV)
+  /// stationarity. A stationary operand that bypasses the buffer is still not re-fetched
+  /// across those loops. Empty: none.
+  std::string stationary;
   bool operator==(const Binding&) const = default;
 };
 
