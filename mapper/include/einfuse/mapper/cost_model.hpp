@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <optional>
 #include <string>
@@ -177,6 +178,25 @@ std::optional<CostSummary> evaluate_fast(const Workload& workload, const ArchSpe
 /// of its units (each op it lists that has an area; exp only for a `table` exp unit) and its
 /// registers; times the PEs.
 double array_area(const ArchSpec& arch);
+
+/// A mapping resolved against one workload and arch (names looked up once), whose loop
+/// factors the search may change between costs: cost() recomputes tiles, cycles, traffic and
+/// energy from the current factors. Holds pointers to `workload` and `arch`: keep them alive.
+class CompiledMapping {
+ public:
+  /// Throws MappingError for structural problems (names, ops, registers across arrays).
+  CompiledMapping(const Workload& workload, const ArchSpec& arch, const Mapping& mapping);
+  std::size_t dram_loop_count() const;
+  std::size_t buffer_loop_count() const;
+  void set_dram_factor(std::size_t loop, std::int64_t factor);
+  void set_buffer_factor(std::size_t loop, std::int64_t factor);
+  /// nullopt when the factors do not divide the ranks or the tiles do not fit.
+  std::optional<CostSummary> cost(const CostOptions& options = {}) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
 
 class MappingError : public std::runtime_error {
  public:
