@@ -137,6 +137,11 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
           problem(where + "." + key, b.einsum + " does not iterate over " + name);
           continue;
         }
+        if (std::find(we.sequential_ranks.begin(), we.sequential_ranks.end(), q) != we.sequential_ranks.end()) {
+          problem(where + "." + key, b.einsum + " is computed one " + name + " after another (a running value): " +
+                                         name + " cannot be laid across the array");
+          continue;
+        }
         if (std::find(re.row_ranks.begin(), re.row_ranks.end(), q) != re.row_ranks.end() ||
             std::find(re.col_ranks.begin(), re.col_ranks.end(), q) != re.col_ranks.end()) {
           problem(where + "." + key, name + " is laid across the array twice");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "einfuse/einsum/graph.hpp"
 #include "einfuse/einsum/op_counts.hpp"
 #include "einfuse/mapper/cost_model.hpp"
 
@@ -153,6 +154,19 @@ Workload make_workload(const Cascade& c, const einsum::BoundShape& shape) {
         consumers.push_back(static_cast<int>(i));
     }
     w.einsums.push_back(std::move(we));
+  }
+  // A running value's step rank is sequential for its whole dependency cycle: SPD[m1] needs
+  // RD[m1], which needs SPD[m1-1].
+  const einsum::DependencyGraph g = einsum::dependency_graph(c);
+  for (const auto& members : g.components) {
+    std::vector<int> steps;
+    for (einsum::EinsumId e : members)
+      if (c.einsums[idx(e)].step_var >= 0) steps.push_back(c.einsums[idx(e)].step_var);
+    for (einsum::EinsumId e : members)
+      for (int r : steps) {
+        auto& seq = w.einsums[idx(e)].sequential_ranks;
+        if (std::find(seq.begin(), seq.end(), r) == seq.end()) seq.push_back(r);
+      }
   }
   return w;
 }

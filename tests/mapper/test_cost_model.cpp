@@ -279,3 +279,27 @@ TEST_CASE("a compiled mapping recomputes everything from its factors", "[cost]")
   CHECK(b->latency_cycles == evaluate(f.w, f.arch, m2).latency_cycles);
   CHECK(b->energy_pj == Approx(evaluate(f.w, f.arch, m2).energy.total_pj));
 }
+
+TEST_CASE("the step rank of a running value cannot be laid across an array", "[cost]") {
+  const auto c = parse_cascade(R"(
+cascade running
+rank P = 8, M = 16
+split M -> M1, M0 by 4
+input  S[m,p] : bf16
+output R[m1,p] : bf16
+L[m1,p]    = max(m0) S[m1*M0+m0, p]
+R[m1+1,p]  = max(R[m1,p], L[m1,p])   init -inf
+)", "running.ein");
+  const Workload w = make_workload(c, bind_shape(c, {}));
+  const ArchSpec arch = parse_arch(kTinyArch, "tiny.yaml");
+  Mapping m;
+  m.cascade = "running";
+  m.arch = "Tiny";
+  m.bindings = {{"L", "a2", {"M0"}, {"P"}, {}}, {"R", "a2", {"M1"}, {"P"}, {}}};
+  m.spatial = {{"P", 4}};
+  m.dram_loops = {{"P", 2}};
+  CHECK(has_problem(validate_mapping(w, arch, m), "bindings[R].rows",
+                    "R is computed one M1 after another (a running value): M1 cannot be laid across the array"));
+  m.bindings[1].rows.clear();
+  CHECK(validate_mapping(w, arch, m).empty());
+}

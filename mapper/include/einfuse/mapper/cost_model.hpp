@@ -43,6 +43,10 @@ struct WorkloadEinsum {
   std::string name;
   std::vector<int> iteration_ranks;             ///< RankIds, batch ranks included
   std::vector<int> reduced_ranks;               ///< ranks reduced (outer and inner)
+  /// Ranks the Einsum steps through one index after another: the step rank of a running
+  /// value (RM[m1+1] from RM[m1]) for every Einsum of its dependency cycle (RD and SPD alike).
+  /// They cannot be laid across an array.
+  std::vector<int> sequential_ranks;
   std::uint64_t points = 0;                     ///< unmasked points of the iteration space
   /// Ops charged on the array, by ArrayOp, over the whole iteration space (see
   /// docs/cost-model.md: mul -> mac, div/recip -> divide, a subtraction inside exp is
