@@ -27,4 +27,9 @@ inline CommandResult run_command(const std::string& command) {
   return r;
 }
 
+#ifdef EINFUSE_CLI
+/// Runs the einfuse binary under test with `args`.
+inline CommandResult run_einfuse(const std::string& args) { return run_command(std::string(EINFUSE_CLI) + " " + args); }
+#endif
+
 }  // namespace einfuse::test

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <system_error>
@@ -34,6 +35,12 @@ class TempFile {
   std::filesystem::path dir_;
   std::string path_;
 };
+
+/// The whole content of a file (empty when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 /// `text` with the first occurrence of `from` replaced; the test fails when there is none.
 inline std::string replace(std::string text, const std::string& from, const std::string& to) {
