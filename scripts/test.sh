@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine, builds, and runs every test:
 #   1. the Release build and its full ctest suite (long sweeps are behind the label "long"),
-#   2. the einsum tests under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   2. the einsum and mapper tests under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. the parser fuzzer (libFuzzer, clang) for a bounded time (EINFUSE_FUZZ_SECONDS, 60).
 # Ends with one line "tests: N passed, N failed" over the two ctest runs.
 set -euo pipefail
@@ -15,8 +15,8 @@ echo "== Release build and tests"
 scripts/build.sh default
 ctest --preset default -j "$jobs" -LE long | tee -a "$log"
 
-echo "== einsum tests under ASan + UBSan"
-scripts/build.sh asan einsum_tests
+echo "== einsum and mapper tests under ASan + UBSan"
+scripts/build.sh asan einsum_tests mapper_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs" | tee -a "$log"
 
 echo "== parser fuzzer (${EINFUSE_FUZZ_SECONDS:-60} s)"
