@@ -32,7 +32,8 @@ struct Case {
 
 Case case_for(const std::string& name) {
   if (name == "softmax_3pass") return {Kind::plain, {{{"P", 64}, {"M", 384}}}};
-  if (name == "softmax_2pass" || name == "softmax_1pass") return {Kind::plain, {{{"P", 64}, {"M", 768}}}};
+  if (name == "softmax_2pass" || name == "softmax_1pass" || name == "fusemax_paper")
+    return {Kind::plain, {{{"P", 64}, {"M", 768}}}};
   // P < M: the last query sees every key; P > M: the first P - M queries see none.
   if (name == "causal_1pass") return {Kind::causal, {{{"P", 96}, {"M", 512}}, {{"P", 320}, {"M", 256}}}};
   if (name == "window_1pass") return {Kind::window, {{{"P", 128}, {"M", 512}, {"W", 100}}}};
