@@ -4,8 +4,6 @@
 // FuseMax paper's designs instead, and `--write-mapping` saves it as a starting point to edit.
 #include <fmt/format.h>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -21,7 +19,6 @@
 namespace einfuse::cli {
 namespace {
 
-namespace fs = std::filesystem;
 namespace paper = mapper::paper;
 
 struct CostCommandOptions {
@@ -84,14 +81,7 @@ int run_cost(const CostCommandOptions& o) {
       return kBadInput;
     }
     if (!o.write_mapping.empty()) {
-      // To a temporary name first: a failed write never leaves half a mapping under FILE.
-      const std::string tmp = o.write_mapping + ".tmp";
-      {
-        std::ofstream out(tmp);
-        out << mapper::to_yaml(c.mapping);
-        if (!out.flush()) throw std::runtime_error("cannot write '" + tmp + "'");
-      }
-      fs::rename(tmp, o.write_mapping);
+      write_file_atomically(o.write_mapping, mapper::to_yaml(c.mapping));
       // Where the mapping came from and how to replay it, for the user who edits it.
       std::cerr << fmt::format("wrote {}; replay it with\n  einfuse cost {} --arch {} --mapping {} --shape {}{}\n",
                                o.write_mapping, c.cascade_file, c.arch.name, o.write_mapping, shape_text,

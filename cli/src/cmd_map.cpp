@@ -3,8 +3,6 @@
 // multi-pass cascade costs in passes, and can save the mapping for `einfuse cost` to replay.
 #include <fmt/format.h>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cascade_json.hpp"
@@ -17,7 +15,6 @@
 namespace einfuse::cli {
 namespace {
 
-namespace fs = std::filesystem;
 
 struct MapOptions {
   std::string file;
@@ -60,14 +57,7 @@ int run_map(const MapOptions& o) {
   mapper::Mapping mapping = r.mapping;
   if (mapping.name.empty()) mapping.name = lc.cascade.name + " on " + arch.name;
   if (!o.out.empty()) {
-    // To a temporary name first: a failed write never leaves half a mapping behind.
-    const std::string tmp = o.out + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << mapper::to_yaml(mapping);
-      if (!out.flush()) throw std::runtime_error("cannot write '" + tmp + "'");
-    }
-    fs::rename(tmp, o.out);
+    write_file_atomically(o.out, mapper::to_yaml(mapping));
   }
   const Costed c{o.file, lc.cascade.name, arch, mapping, o.published_model ? "published" : "corrected", r.report};
   const auto& st = r.stats;

@@ -23,54 +23,12 @@ u64 mask_of(const std::vector<int>& ranks) {
   return m;
 }
 
-// Cycles of one op kind on an array: the op itself, else the unit that can do it (a min is a
-// max unit with the comparison flipped; a compare or a select is a max unit's comparator).
-// 0: the array cannot do it.
-u64 op_cycles(const PeArray& a, ArrayOp op) {
-  auto find = [&](const char* name) -> u64 {
-    auto it = a.ops.find(name);
-    return it == a.ops.end() ? 0 : static_cast<u64>(it->second);
-  };
-  switch (op) {
-    case ArrayOp::exp: return a.exp_algorithm == "none" ? 0 : find("exp");
-    case ArrayOp::min: { const u64 c = find("min"); return c ? c : find("max"); }
-    case ArrayOp::cmp: { const u64 c = find("cmp"); return c ? c : find("max"); }
-    default: return find(array_op_name(op));
-  }
-}
+}  // namespace
 
 double energy_of(const ArchSpec& arch, const std::string& action) {
   auto it = arch.energy_pj.find(action);
   return it == arch.energy_pj.end() ? 0.0 : it->second;
 }
-
-// pJ of one op on an array: exp on a mac_sequence array is its sequence's ops.
-double op_energy(const ArchSpec& arch, const PeArray& a, ArrayOp op) {
-  switch (op) {
-    case ArrayOp::exp:
-      if (a.exp_algorithm == "mac_sequence") {
-        double e = 0;
-        for (const auto& [name, count] : a.exp_sequence) e += count * energy_of(arch, name);
-        return e;
-      }
-      return energy_of(arch, "exp");
-    case ArrayOp::min: return energy_of(arch, a.supports("min") ? "min" : "max");
-    case ArrayOp::cmp: return energy_of(arch, a.supports("cmp") ? "cmp" : "max");
-    default: return energy_of(arch, array_op_name(op));
-  }
-}
-
-// Micro-ops one op issues on the PE (register-file traffic is charged per micro-op).
-u64 micro_ops(const PeArray& a, ArrayOp op) {
-  if (op == ArrayOp::exp && a.exp_algorithm == "mac_sequence") {
-    u64 n = 0;
-    for (const auto& kv : a.exp_sequence) n += static_cast<u64>(kv.second);
-    return n;
-  }
-  return 1;
-}
-
-}  // namespace
 
 ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& m, std::vector<MappingProblem>& problems) {
   auto problem = [&](std::string where, std::string message) { problems.push_back({std::move(where), std::move(message)}); };
@@ -155,16 +113,16 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
     std::vector<std::string> missing = we.unsupported;
     for (std::size_t k = 0; k < kArrayOpCount; ++k) {
       const auto op = static_cast<ArrayOp>(k);
-      re.cycles_per_op[k] = op_cycles(array, op);
+      re.cycles_per_op[k] = array_op_cycles(array, op);
       if (we.ops[k] == 0) continue;
       if (re.cycles_per_op[k] == 0) missing.push_back(array_op_name(op));
-      const double pj = static_cast<double>(we.ops[k]) * op_energy(arch, array, op);
+      const double pj = static_cast<double>(we.ops[k]) * array_op_energy(arch, array, op);
       re.op_energy_pj += pj;
       if (op == ArrayOp::exp) {
         re.exp_energy_pj = pj;
         if (array.exp_algorithm == "table") re.table_exp_pj = pj;
       }
-      re.micro_ops += we.ops[k] * micro_ops(array, op);
+      re.micro_ops += we.ops[k] * array_op_micro_ops(array, op);
     }
     if (!missing.empty()) {
       std::vector<std::string> has;
@@ -370,3 +328,61 @@ u64 check_capacity(const Workload& w, const ArchSpec& arch, const ResolvedMappin
 }
 
 }  // namespace einfuse::mapper::detail
+
+namespace einfuse::mapper {
+
+std::uint64_t array_op_cycles(const PeArray& a, ArrayOp op) {
+  auto find = [&](const char* name) -> std::uint64_t {
+    auto it = a.ops.find(name);
+    return it == a.ops.end() ? 0 : static_cast<std::uint64_t>(it->second);
+  };
+  switch (op) {
+    case ArrayOp::exp: return a.exp_algorithm == "none" ? 0 : find("exp");
+    case ArrayOp::min: { const std::uint64_t c = find("min"); return c ? c : find("max"); }
+    case ArrayOp::cmp: { const std::uint64_t c = find("cmp"); return c ? c : find("max"); }
+    default: return find(array_op_name(op));
+  }
+}
+
+double array_op_energy(const ArchSpec& arch, const PeArray& a, ArrayOp op) {
+  using detail::energy_of;
+  switch (op) {
+    case ArrayOp::exp:
+      if (a.exp_algorithm == "mac_sequence") {
+        double e = 0;
+        for (const auto& [name, count] : a.exp_sequence) e += count * energy_of(arch, name);
+        return e;
+      }
+      return energy_of(arch, "exp");
+    case ArrayOp::min: return energy_of(arch, a.supports("min") ? "min" : "max");
+    case ArrayOp::cmp: return energy_of(arch, a.supports("cmp") ? "cmp" : "max");
+    default: return energy_of(arch, array_op_name(op));
+  }
+}
+
+std::uint64_t array_op_micro_ops(const PeArray& a, ArrayOp op) {
+  if (op == ArrayOp::exp && a.exp_algorithm == "mac_sequence") {
+    std::uint64_t n = 0;
+    for (const auto& kv : a.exp_sequence) n += static_cast<std::uint64_t>(kv.second);
+    return n;
+  }
+  return 1;
+}
+
+double einsum_compute_energy(const ArchSpec& arch, const PeArray& a, const WorkloadEinsum& we, const CostOptions& o) {
+  double pj = 0;
+  std::uint64_t uops = 0;
+  for (std::size_t k = 0; k < kArrayOpCount; ++k) {
+    if (we.ops[k] == 0) continue;
+    const auto op = static_cast<ArrayOp>(k);
+    const bool dropped = op == ArrayOp::exp && a.exp_algorithm == "table" && o.drop_table_exp_energy;
+    if (!dropped) pj += static_cast<double>(we.ops[k]) * array_op_energy(arch, a, op);
+    uops += we.ops[k] * array_op_micro_ops(a, op);
+  }
+  double reg = static_cast<double>(uops) *
+               (2 * detail::energy_of(arch, "register_read") + detail::energy_of(arch, "register_write"));
+  if (o.register_energy_one_pe) reg /= static_cast<double>(a.pes());
+  return pj + reg;
+}
+
+}  // namespace einfuse::mapper

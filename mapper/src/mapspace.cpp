@@ -57,52 +57,6 @@ u64 refetch(const Workload& w, const std::vector<int>& ranks, const std::vector<
   return factor;
 }
 
-// As the cost model: cycles of an op kind on an array, 0 when it cannot run it.
-u64 op_cycles(const PeArray& a, ArrayOp op) {
-  auto find = [&](const char* name) -> u64 {
-    auto it = a.ops.find(name);
-    return it == a.ops.end() ? 0 : static_cast<u64>(it->second);
-  };
-  switch (op) {
-    case ArrayOp::exp: return a.exp_algorithm == "none" ? 0 : find("exp");
-    case ArrayOp::min: { const u64 c = find("min"); return c ? c : find("max"); }
-    case ArrayOp::cmp: { const u64 c = find("cmp"); return c ? c : find("max"); }
-    default: return find(array_op_name(op));
-  }
-}
-
-double energy_of(const ArchSpec& arch, const std::string& key) {
-  auto it = arch.energy_pj.find(key);
-  return it == arch.energy_pj.end() ? 0.0 : it->second;
-}
-
-// As the cost model: the energy of an Einsum's ops and register accesses on an array.
-double compute_energy(const ArchSpec& arch, const PeArray& a, const WorkloadEinsum& we, const CostOptions& o) {
-  double pj = 0;
-  u64 uops = 0;
-  for (std::size_t k = 0; k < kArrayOpCount; ++k) {
-    if (we.ops[k] == 0) continue;
-    const auto op = static_cast<ArrayOp>(k);
-    double e = 0;
-    u64 micro = 1;
-    if (op == ArrayOp::exp && a.exp_algorithm == "mac_sequence") {
-      micro = 0;
-      for (const auto& [name, count] : a.exp_sequence) { e += count * energy_of(arch, name); micro += static_cast<u64>(count); }
-    } else if (op == ArrayOp::exp) {
-      e = o.drop_table_exp_energy ? 0.0 : energy_of(arch, "exp");
-    } else if (op == ArrayOp::min || op == ArrayOp::cmp) {
-      e = energy_of(arch, a.supports(array_op_name(op)) ? array_op_name(op) : "max");
-    } else {
-      e = energy_of(arch, array_op_name(op));
-    }
-    pj += static_cast<double>(we.ops[k]) * e;
-    uops += we.ops[k] * micro;
-  }
-  double reg = static_cast<double>(uops) * (2 * energy_of(arch, "register_read") + energy_of(arch, "register_write"));
-  if (o.register_energy_one_pe) reg /= static_cast<double>(a.pes());
-  return pj + reg;
-}
-
 std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
   std::string s;
   for (const auto& i : items) s += (s.empty() ? "" : sep) + i;
@@ -148,7 +102,7 @@ Mapspace::Mapspace(const einsum::Cascade& cascade, const einsum::BoundShape& sha
     for (const PeArray& a : arch_.arrays) {
       std::vector<std::string> no;
       for (std::size_t k = 0; k < kArrayOpCount; ++k)
-        if (we.ops[k] > 0 && op_cycles(a, static_cast<ArrayOp>(k)) == 0) no.push_back(array_op_name(static_cast<ArrayOp>(k)));
+        if (we.ops[k] > 0 && array_op_cycles(a, static_cast<ArrayOp>(k)) == 0) no.push_back(array_op_name(static_cast<ArrayOp>(k)));
       if (no.empty()) { some_array = true; break; }
       std::vector<std::string> has;
       for (const auto& kv : a.ops)
@@ -461,12 +415,12 @@ void Mapspace::add_tiling(std::vector<Loop> dram, std::vector<Loop> buffer, std:
       bool ok = we.unsupported.empty();
       for (std::size_t k = 0; k < kArrayOpCount; ++k) {
         if (we.ops[k] == 0) continue;
-        const u64 cyc = op_cycles(arr, static_cast<ArrayOp>(k));
+        const u64 cyc = array_op_cycles(arr, static_cast<ArrayOp>(k));
         if (cyc == 0) ok = false;
         work += static_cast<u128>(we.ops[k]) * cyc;
       }
       if (!ok) continue;
-      const double energy = compute_energy(arch_, arr, we, cost_);
+      const double energy = einsum_compute_energy(arch_, arr, we, cost_);
       std::vector<int> row_opts = {-1}, col_opts = {-1};
       for (int q : cand) { col_opts.push_back(q); if (arr.rows > 1) row_opts.push_back(q); }
       std::vector<std::pair<std::array<u64, 3>, BindingChoice>> layouts;

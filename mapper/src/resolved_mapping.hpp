@@ -68,6 +68,10 @@ struct ResolvedMapping {
   double buffer_read_pj_per_byte = 0, buffer_write_pj_per_byte = 0, dram_pj_per_byte = 0;
 };
 
+/// pJ of one action of the arch's energy table (0 when absent: the spec loader has already
+/// refused a missing entry for anything an array executes).
+double energy_of(const ArchSpec& arch, const std::string& action);
+
 /// Resolves names; appends every structural problem (unknown names, ops an array lacks, a
 /// tensor in registers across arrays, stages...) to `problems`.
 ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& m,

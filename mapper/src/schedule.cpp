@@ -24,22 +24,6 @@ std::size_t idx(int i) { return static_cast<std::size_t>(i); }
 
 u64 ceil_div(u128 a, u128 b) { return static_cast<u64>((a + b - 1) / b); }
 
-// Cycles of one op kind on an array: the op itself, else the unit that can do it (as the cost
-// model: min on a max unit, cmp/select on a max unit's comparator). validate_mapping has
-// already refused an Einsum whose ops its array lacks.
-u64 op_cycles(const PeArray& a, ArrayOp op) {
-  auto find = [&](const char* name) -> u64 {
-    auto it = a.ops.find(name);
-    return it == a.ops.end() ? 0 : static_cast<u64>(it->second);
-  };
-  switch (op) {
-    case ArrayOp::exp: return a.exp_algorithm == "none" ? 0 : find("exp");
-    case ArrayOp::min: { const u64 c = find("min"); return c ? c : find("max"); }
-    case ArrayOp::cmp: { const u64 c = find("cmp"); return c ? c : find("max"); }
-    default: return find(array_op_name(op));
-  }
-}
-
 bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 }  // namespace
@@ -168,7 +152,7 @@ Schedule::Schedule(Workload workload, ArchSpec arch, const Mapping& m) : w_(std:
     axis(b.cols, ep.tile_cols);
     ep.spatial_pes = ep.tile_rows * ep.tile_cols;
     ep.folds = ceil_div(ep.tile_rows, static_cast<u64>(array.rows)) * ceil_div(ep.tile_cols, static_cast<u64>(array.cols));
-    for (std::size_t k = 0; k < kArrayOpCount; ++k) ep.cycles_per_op.push_back(op_cycles(array, static_cast<ArrayOp>(k)));
+    for (std::size_t k = 0; k < kArrayOpCount; ++k) ep.cycles_per_op.push_back(array_op_cycles(array, static_cast<ArrayOp>(k)));
     ep.iterates.assign(nl, 0);
     ep.at_last.assign(nl, 0);
     ep.completes_on_last.assign(nl, 0);

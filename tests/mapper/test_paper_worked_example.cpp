@@ -3,6 +3,8 @@
 // array, the 1D array of FuseMax always busy).
 #include <catch2/catch.hpp>
 
+#include "paper_fixture.hpp"
+
 #include <string>
 
 #include "einfuse/einsum/model.hpp"
@@ -13,17 +15,9 @@ using namespace einfuse::mapper::paper;
 
 namespace {
 
-Context& context() {
-  static Context ctx = Context::load_default();
-  return ctx;
-}
+Context& context() { return einfuse::test::paper_context(); }
 
-const einfuse::einsum::ModelSpec& model(const std::string& name) {
-  static std::map<std::string, einfuse::einsum::ModelSpec> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, einfuse::einsum::load_model(name, context().models_dir)).first;
-  return it->second;
-}
+const einfuse::einsum::ModelSpec& model(const std::string& name) { return einfuse::test::paper_model(name); }
 
 std::uint64_t busy(const CostReport& r, const std::string& array) {
   for (const auto& a : r.arrays)

@@ -6,6 +6,8 @@
 // drain (docs/schedule.md has the table this test prints with EINFUSE_SCHEDULE_TABLE=1).
 #include <catch2/catch.hpp>
 
+#include "paper_fixture.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -23,10 +25,7 @@ using namespace einfuse::mapper::paper;
 
 namespace {
 
-Context& context() {
-  static Context ctx = Context::load_default();
-  return ctx;
-}
+Context& context() { return einfuse::test::paper_context(); }
 
 // The paper's archs with every array side set to `side` (as fusemax_scaled does), so TILE and
 // the spatial tiles shrink with it and small shapes still have many tiles.

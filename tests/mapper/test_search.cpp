@@ -4,6 +4,8 @@
 // impossible buffer gives a capacity reason, and the Pareto front is a front.
 #include <catch2/catch.hpp>
 
+#include "paper_fixture.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -22,17 +24,9 @@ using einfuse::einsum::ShapeAssignment;
 
 namespace {
 
-paper::Context& context() {
-  static paper::Context ctx = paper::Context::load_default();
-  return ctx;
-}
+paper::Context& context() { return einfuse::test::paper_context(); }
 
-const einfuse::einsum::ModelSpec& model(const std::string& name) {
-  static std::map<std::string, einfuse::einsum::ModelSpec> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, einfuse::einsum::load_model(name, context().models_dir)).first;
-  return it->second;
-}
+const einfuse::einsum::ModelSpec& model(const std::string& name) { return einfuse::test::paper_model(name); }
 
 BoundShape bound_shape(const Cascade& c, const ShapeAssignment& s) { return einfuse::einsum::bind_shape(c, s); }
 

@@ -178,6 +178,18 @@ struct CostSummary {
 std::optional<CostSummary> evaluate_fast(const Workload& workload, const ArchSpec& arch,
                                          const Mapping& mapping, const CostOptions& options = {});
 
+/// Cycles of one op kind on an array: the op itself, else the unit that can do it (a min on a
+/// max unit, a compare or select on a max unit's comparator); 0 when it cannot run it.
+std::uint64_t array_op_cycles(const PeArray& array, ArrayOp op);
+/// pJ of one op on an array: exp on a `mac_sequence` array is its sequence's ops.
+double array_op_energy(const ArchSpec& arch, const PeArray& array, ArrayOp op);
+/// Micro-ops one op issues on a PE (register-file accesses are charged per micro-op).
+std::uint64_t array_op_micro_ops(const PeArray& array, ArrayOp op);
+/// An Einsum's compute energy on an array as evaluate() charges it: its ops, and two register
+/// reads and one write per micro-op (÷ PEs with `register_energy_one_pe`).
+double einsum_compute_energy(const ArchSpec& arch, const PeArray& array, const WorkloadEinsum& einsum,
+                             const CostOptions& options);
+
 /// Area of the arrays: per PE the arch's `pe2d`/`pe1d` entry when it has one, else the sum
 /// of its units (each op it lists that has an area; exp only for a `table` exp unit) and its
 /// registers; times the PEs.
