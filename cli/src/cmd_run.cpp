@@ -9,6 +9,9 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "einfuse/mapper/arch_spec.hpp"
+#include "einfuse/mapper/hardware_numerics.hpp"
+#include "einfuse/mapper/mapping.hpp"
 #include "commands.hpp"
 #include "einfuse/einsum/interpreter.hpp"
 #include "einfuse/einsum/npy.hpp"
@@ -28,11 +31,18 @@ struct RunCommandOptions {
   std::string inputs;
   std::string out;
   std::string compare;
+  std::string arch;
+  std::string mapping;
 };
 
 einsum::RunOptions run_options(const RunCommandOptions& o) {
   einsum::RunOptions r;
-  if (o.hardware) {
+  if (!o.mapping.empty() || !o.arch.empty()) {
+    if (!o.hardware || o.mapping.empty() || o.arch.empty())
+      throw std::invalid_argument("--arch and --mapping go together, with --hardware");
+    // Each Einsum computes exp as the array it is bound to does.
+    r = mapper::hardware_run_options(mapper::load_arch(o.arch, mapper::default_arch_dir()), mapper::load_mapping(o.mapping));
+  } else if (o.hardware) {
     r.numerics = einsum::Numerics::hardware;
   } else if (o.precision != "fp64") {
     r.numerics = einsum::Numerics::emulated;
@@ -131,6 +141,10 @@ void add_run_command(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--precision", o->precision, "fp64, fp32, bf16, fp16, or declared")
       ->check(CLI::IsMember({"fp64", "fp32", "bf16", "fp16", "declared"}));
   cmd->add_flag("--hardware", o->hardware, "use the accelerator's bit-exact arithmetic units");
+  cmd->add_option("--arch", o->arch, "with --hardware and --mapping: the arch spec (fusemax, flat, or a .yaml path)");
+  cmd->add_option("--mapping", o->mapping,
+                  "with --hardware and --arch: each Einsum computes exp as its array does (the table unit, "
+                  "or FuseMax's 6 mac + 1 add sequence on the 2D array)");
   // CLI11 wraps "-1" and saturates values beyond 2^64 silently: accept plain digits only.
   cmd->add_option("--seed", o->seed, "seed of the random inputs (default 1)")
       ->check(CLI::Validator(

@@ -241,6 +241,8 @@ class Driver {
     num.mode = options_.numerics;
     num.storage = effective_storage(out, options_);
     num.acc = effective_acc(out, options_);
+    const auto exp = options_.exp_algorithm_by_einsum.find(e.label);
+    num.exp = exp != options_.exp_algorithm_by_einsum.end() ? exp->second : options_.exp_algorithm;
     if (is_integer(out.dtype) && e.populate == Einsum::Populate::none) {
       // Integer Einsums (counts, index arithmetic) are exact in every mode: the hardware
       // does them on integer units, not on the fp32 datapath.

@@ -34,6 +34,7 @@ struct EinsumNumerics {
   Numerics mode = Numerics::fp64;
   DType acc = DType::fp64;      ///< emulated: every real result is rounded to this
   DType storage = DType::fp64;  ///< stored values are rounded to this (not in fp64 mode)
+  ExpAlgorithm exp = ExpAlgorithm::table;  ///< hardware: which exp unit the Einsum's array has
   /// emulated/hardware: whether values of dtype `t` must be rounded before use.
   bool must_round_read(DType t) const;
 };

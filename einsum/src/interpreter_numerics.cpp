@@ -109,7 +109,13 @@ void real_unary(const EinsumNumerics& num, Op op, std::size_t n, double* out, co
   }
   if (num.mode == Numerics::hardware) {
     switch (op) {
-      case Op::exp: for (std::size_t i = 0; i < n; ++i) out[i] = numeric::exp_hw(f32(a[i])); return;
+      case Op::exp:
+        if (num.exp == ExpAlgorithm::mac_sequence) {
+          for (std::size_t i = 0; i < n; ++i) out[i] = numeric::exp_mac_sequence_hw(numeric::to_bf16(a[i]));
+        } else {
+          for (std::size_t i = 0; i < n; ++i) out[i] = numeric::exp_hw(f32(a[i]));
+        }
+        return;
       case Op::recip: for (std::size_t i = 0; i < n; ++i) out[i] = numeric::recip_hw(f32(a[i])); return;
       // No sqrt unit is modelled: the correctly rounded fp32 square root.
       case Op::sqrt: for (std::size_t i = 0; i < n; ++i) out[i] = f32(std::sqrt(a[i])); return;

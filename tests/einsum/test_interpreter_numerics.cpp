@@ -166,6 +166,35 @@ S[p] = A[m,p] * W[m]
   }
 }
 
+TEST_CASE("hardware mode computes exp as the Einsum's array does", "[interp]") {
+  const char* text = R"(
+rank M = 300
+input X[m] : fp32
+output Y[m] : fp32
+output Z[m] : fp32
+Y[m] = exp(X[m] - 1)
+Z[m] = exp(X[m] - 1)
+)";
+  Setup s = setup(text, {});
+  RunOptions opt;
+  opt.numerics = Numerics::hardware;
+  // Y on an array with FuseMax's 6 mac + 1 add sequence, Z on one with the table unit.
+  opt.exp_algorithm_by_einsum["Y"] = ExpAlgorithm::mac_sequence;
+  const TensorMap out = interpret(s.c, s.shape, s.inputs, opt);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < 300; ++i) {
+    INFO("m = " << i);
+    const float arg = num::add_fp32_hw(num::to_fp32(s.inputs.at("X").data[i]), -1.0f);
+    // The sequence's first MAC takes a bf16 operand: the argument is rounded to bf16.
+    CHECK(out.at("Y").data[i] == num::exp_mac_sequence_hw(num::to_bf16(arg)));
+    CHECK(out.at("Z").data[i] == num::exp_hw(arg));
+    differ += out.at("Y").data[i] != out.at("Z").data[i];
+  }
+  CHECK(differ > 0);  // the two units are different arithmetic
+  opt.exp_algorithm = ExpAlgorithm::mac_sequence;  // the default for unlisted Einsums
+  CHECK(interpret(s.c, s.shape, s.inputs, opt).at("Z").data == out.at("Y").data);
+}
+
 TEST_CASE("integer Einsums are exact in every mode", "[interp]") {
   // 2^24 + 1 and 2^25 + 1 are not fp32 values: they must not pass through the fp32 units.
   const char* text = R"(

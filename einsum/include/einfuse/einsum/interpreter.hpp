@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 
 #include "einfuse/einsum/cascade.hpp"
@@ -34,7 +35,8 @@ enum class Numerics {
   /// stored wider than the accumulator are rounded to the accumulator on the way in.
   emulated,
   /// The accelerator's units (numeric.hpp): a body `a * b` reduced with `+` accumulates
-  /// through mac_bf16_fp32 (operands rounded to bf16, fp32 accumulator); exp -> exp_hw,
+  /// through mac_bf16_fp32 (operands rounded to bf16, fp32 accumulator); exp -> exp_hw or
+  /// exp_mac_sequence_hw (RunOptions::exp_algorithm),
   /// recip -> recip_hw, `/` -> div_hw, every other add/sub/mul -> the fp32 units; max and
   /// min (maps and reductions) -> the comparator max_hw (DAZ, canonical NaN); abs, neg,
   /// select and comparisons are exact; sqrt is the correctly rounded fp32 sqrt.
@@ -44,8 +46,18 @@ enum class Numerics {
   hardware,
 };
 
+/// How the hardware computes exp (the arch spec's `exp_algorithm` of the array an Einsum runs
+/// on): the table unit exp_hw, or the MAC sequence exp_mac_sequence_hw (6 mac + 1 add on the
+/// PE's own MAC; its argument is rounded to bf16 first, as a bf16 MAC operand must be).
+enum class ExpAlgorithm { table, mac_sequence };
+
 struct RunOptions {
   Numerics numerics = Numerics::fp64;
+  /// hardware: the exp of every Einsum not listed in exp_algorithm_by_einsum.
+  ExpAlgorithm exp_algorithm = ExpAlgorithm::table;
+  /// hardware: per Einsum (by its output tensor's name), the exp of the array it is bound to
+  /// (mapper::hardware_run_options fills it from an arch spec and a mapping).
+  std::map<std::string, ExpAlgorithm> exp_algorithm_by_einsum;
   /// emulated/hardware: overrides the storage dtype of every floating-point tensor
   /// (inputs, intermediates, outputs); the accumulator becomes the wider of this and fp32
   /// (bf16/fp16/fp32 -> fp32, fp64 -> fp64). i32 tensors are unaffected. Ignored in fp64.

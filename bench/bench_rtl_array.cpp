@@ -1,0 +1,118 @@
+// Speed of the 16 x 16 2D array (rtl/arrays/pe2d_array.v, exp on the MAC) under Verilator,
+// one thread, against the target of 40 k simulated cycles per second (issue 5). The workload
+// is the array's tile loop with random bf16 Q and K: E = 64 QK beats, LM, SLN, SLD (the
+// running max fed back as RM' = LM, the 1D array left out). BM_PeArrays16 runs the 2D and 1D
+// arrays together (pe_array_driver.hpp's run_tiles) for comparison. The ratio to the target is
+// printed after the table. Built only with the Verilator models (rtl/CMakeLists.txt links them
+// in); without them it prints that and exits.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#if __has_include("Vpe2d_array_n16.h")
+#define EINFUSE_BENCH_HAVE_RTL 1
+#include "Vpe1d_array_n16.h"
+#include "Vpe2d_array_n16.h"
+#include "einfuse/rtl/pe_array_driver.hpp"
+#else
+#define EINFUSE_BENCH_HAVE_RTL 0
+#endif
+
+namespace {
+
+constexpr double kTargetCyclesPerSecond = 40'000.0;
+
+#if EINFUSE_BENCH_HAVE_RTL
+using einfuse::rtl::Cmd2d;
+constexpr int kN = 16, kE = 64;
+
+// Random bf16 values of moderate magnitude (sign, exponent 120..130, random fraction).
+std::vector<std::uint16_t> random_bf16(std::size_t count, std::uint64_t seed) {
+  std::vector<std::uint16_t> v(count);
+  for (std::uint16_t& x : v) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    const auto r = static_cast<std::uint32_t>(seed >> 33);
+    x = static_cast<std::uint16_t>(((r & 1u) << 15) | ((120u + (r >> 1) % 11u) << 7) | ((r >> 8) & 0x7Fu));
+  }
+  return v;
+}
+
+void BM_Pe2dArray16(benchmark::State& state) {
+  einfuse::rtl::PeArrayDriver<Vpe2d_array_n16> drv(kN, true);
+  const std::vector<std::uint16_t> q = random_bf16(kE * kN, 1), k = random_bf16(kE * kN, 2);
+  const std::int64_t start = drv.cycle();
+  for (auto _ : state) {
+    for (int e = 0; e < kE; ++e)
+      drv.step(e == 0 ? Cmd2d::qk_first : Cmd2d::qk, einfuse::rtl::Cmd1d::nop, &q[static_cast<std::size_t>(e * kN)],
+               &k[static_cast<std::size_t>(e * kN)]);
+    for (Cmd2d c : {Cmd2d::lm, Cmd2d::sln, Cmd2d::sld}) {
+      while (!drv.model2d().cmd_ready) drv.step(Cmd2d::nop);
+      if (c == Cmd2d::sln) {
+        drv.step(Cmd2d::nop);  // LM visible: use it as RM'
+        drv.set_rm(drv.col_out());
+      }
+      drv.step(c);
+    }
+    while (!drv.model2d().cmd_ready) drv.step(Cmd2d::nop);
+    benchmark::DoNotOptimize(drv.model2d().pe_value);
+  }
+  state.counters["cycles_per_second"] =
+      benchmark::Counter(static_cast<double>(drv.cycle() - start), benchmark::Counter::kIsRate);
+}
+
+void BM_PeArrays16(benchmark::State& state) {
+  einfuse::rtl::PeArrayDriver<Vpe2d_array_n16, Vpe1d_array_n16> drv(kN, true);
+  constexpr int kTiles = 4;
+  const std::vector<std::uint16_t> q = random_bf16(kE * kN, 3), k = random_bf16(kE * kN * kTiles, 4);
+  const std::int64_t start = drv.cycle();
+  for (auto _ : state) {
+    const einfuse::rtl::RunRecord run = drv.run_tiles(q, k, kE, kTiles);
+    benchmark::DoNotOptimize(run.rcp.data());
+  }
+  state.counters["cycles_per_second"] =
+      benchmark::Counter(static_cast<double>(drv.cycle() - start), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_Pe2dArray16)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_PeArrays16)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+#endif
+
+// Remembers each benchmark's cycles_per_second so main() can print the ratio.
+class RateReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      const auto it = r.counters.find("cycles_per_second");
+      if (r.run_type == Run::RT_Iteration && it != r.counters.end()) rates[r.benchmark_name()] = it->second.value;
+    }
+  }
+  std::map<std::string, double> rates;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+#if EINFUSE_BENCH_HAVE_RTL
+  RateReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  for (const auto& [name, rate] : reporter.rates) {
+    const bool both = name.find("PeArrays") != std::string::npos;
+    std::printf("\n%s (%s, Verilator, 1 thread): %.0f simulated cycles/s = %.2fx the target of %.0f cycles/s",
+                name.c_str(), both ? "16x16 2D + 16-PE 1D array" : "16x16 2D array", rate,
+                rate / kTargetCyclesPerSecond, kTargetCyclesPerSecond);
+  }
+  std::printf("\n");
+#else
+  benchmark::Shutdown();
+  std::printf("bench_rtl_array: built without the Verilator models (no Verilator found); nothing to run\n");
+#endif
+  return 0;
+}
