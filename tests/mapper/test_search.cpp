@@ -43,6 +43,9 @@ PaperPoint paper_point(const std::string& name, std::int64_t len) {
   const Cascade& c = ctx.cascade("fusemax_paper");
   SearchOptions o;
   o.cost = CostOptions::published();
+  // Enough time for the search to finish even under a sanitizer: the claim is about the
+  // optimum, so the test also checks that the search covered its space.
+  o.time_limit_s = 300;
   // Held to FuseMax's dataflow (a key per 2D row; Einsums without keys on the 1D array), as
   // the paper's mapping is. Free, the search also balances the arrays (below).
   o.space.keys_down_rows = true;
@@ -51,6 +54,8 @@ PaperPoint paper_point(const std::string& name, std::int64_t len) {
   o.space.keys_down_rows = false;
   const SearchResult free = search(c, bound_shape(c, d.shape), ctx.arch("fusemax"), o);
   REQUIRE(free.found);
+  CHECK(held.stats.complete);
+  CHECK(free.stats.complete);
   return {hand.latency_cycles, held.report.latency_cycles, free.report.latency_cycles,
           held.stats.seconds + free.stats.seconds};
 }
