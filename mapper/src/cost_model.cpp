@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "resolved_mapping.hpp"
@@ -18,14 +20,14 @@ namespace {
 // How many times a tensor's data is fetched again: once per iteration of every loop it does
 // not depend on, except a run of such loops innermost, across which the tile held below is
 // simply reused (when `innermost_reuse`: the buffer holds it, or the PEs keep it stationary).
-u64 refetch(const ResolvedMapping& r, u64 mask, const std::vector<ResolvedLoop>& outer,
+u128 refetch(const ResolvedMapping& r, u64 mask, const std::vector<ResolvedLoop>& outer,
             const std::vector<ResolvedLoop>& inner, bool innermost_reuse) {
-  u64 factor = 1;
+  u128 factor = 1;
   bool relevant_below = !innermost_reuse;
   auto walk = [&](const std::vector<ResolvedLoop>& loops) {
     for (auto it = loops.rbegin(); it != loops.rend(); ++it) {
       if (mask & r.family[idx(it->rank)]) relevant_below = true;
-      else if (relevant_below) factor *= static_cast<u64>(it->factor);
+      else if (relevant_below) factor *= static_cast<u128>(it->factor);
     }
   };
   walk(inner);
@@ -35,7 +37,8 @@ u64 refetch(const ResolvedMapping& r, u64 mask, const std::vector<ResolvedLoop>&
 
 struct Scratch {
   Tiles tiles;
-  std::vector<u64> cycles, tiles_done, stalls, busy, stage_compute, per_array, stage_bytes;
+  std::vector<u64> cycles, tiles_done, stalls, busy, stage_compute, per_array;
+  std::vector<u128> stage_bytes;
 };
 
 }  // namespace
@@ -46,17 +49,12 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
                                          const CostOptions& options, CostReport* report,
                                          std::vector<MappingProblem>* problems) {
   thread_local Scratch s;
-  const std::size_t before = problems ? problems->size() : 0;
-  compute_tiles(w, r, s.tiles, problems);
+  // With a problem list, a capacity problem is reported even beside a tiling problem (every
+  // reason at once); without one, stop at the first.
+  const bool tiled = compute_tiles(w, r, s.tiles, problems);
+  if (!tiled && !problems) return std::nullopt;
   const u64 footprint = check_capacity(w, arch, r, s.tiles, problems);
-  if (footprint == ~u64{0}) return std::nullopt;
-  if (problems && problems->size() > before) return std::nullopt;
-  if (!problems) {
-    for (std::size_t q = 0; q < w.rank_names.size(); ++q) {
-      const std::int64_t tiled = s.tiles.dram_factor[q] * s.tiles.buffer_factor[q] * std::max<std::int64_t>(1, r.spatial[q]);
-      if (tiled > w.extent[q] || w.extent[q] % tiled != 0) return std::nullopt;
-    }
-  }
+  if (!tiled || footprint == ~u64{0}) return std::nullopt;
   const Tiles& tiles = s.tiles;
   const u64 word = static_cast<u64>(arch.data_bytes);
   const std::size_t ne = w.einsums.size(), na = arch.arrays.size(), ns = r.stages.size();
@@ -120,7 +118,7 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
 
   // Traffic.
   s.stage_bytes.assign(ns, 0);
-  u64 dram_bytes = 0;
+  u128 dram_bytes = 0;
   double buffer_read_bytes = 0, buffer_write_bytes = 0;
   if (report) report->tensors.assign(w.tensors.size(), {});
   for (std::size_t t = 0; t < w.tensors.size(); ++t) {
@@ -128,24 +126,26 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
     const ResolvedTensor& rt = r.tensors[t];
     const bool bypass = rt.residency == Residency::dram;
     const u64 bytes = wt.elements * word;
-    u64 reads = 0, writes = 0;
-    auto read_in_stages = [&](u64 b) {
+    u128 reads = 0, writes = 0;
+    auto read_in_stages = [&](u128 b) {
       for (std::size_t st = 0; st < ns; ++st)
         if (rt.consumer_stages & bit(static_cast<int>(st))) {
           s.stage_bytes[st] += b;
           reads += b;
         }
     };
-    auto write_in_producer_stage = [&](u64 b) {
+    auto write_in_producer_stage = [&](u128 b) {
       writes += b;
       if (wt.producer >= 0) s.stage_bytes[idx(r.einsums[idx(wt.producer)].stage)] += b;
     };
     if (rt.homed_in_dram || bypass) {
       // A bypassing tensor is fetched at every use, unless its consumer keeps it stationary
       // in the PEs across the innermost loops it does not depend on.
-      const u64 again = bypass ? refetch(r, rt.rank_mask, r.dram_loops, r.buffer_loops, rt.stationary)
+      const u128 again = bypass ? refetch(r, rt.rank_mask, r.dram_loops, r.buffer_loops, rt.stationary)
                                : refetch(r, rt.rank_mask, r.dram_loops, {}, true);
-      read_in_stages(bytes * again);
+      // A refetch count times a size can exceed 64 bits only for an absurd mapping; the sum
+      // is checked below.
+      read_in_stages(again > (u128{1} << 64) ? (u128{1} << 64) : static_cast<u128>(bytes) * again);
       if (wt.producer >= 0) write_in_producer_stage(bytes);
     } else if (rt.spill > 0) {
       const u64 spilled = static_cast<u64>(std::llround(static_cast<double>(bytes) * rt.spill));
@@ -164,10 +164,15 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
       u64 mask = 0;
       for (const ResolvedOperand& u : re.reads)
         if (u.tensor == static_cast<int>(t)) mask = u.mask;
+      // Multicast reaches at most the PEs the axis has (a folded tile is sent once per fold).
       u64 multicast = 1;
-      for (const auto* axis : {&re.row_ranks, &re.col_ranks})
+      const PeArray& arr = arch.arrays[idx(re.array)];
+      for (const auto& [axis, side] : {std::pair{&re.row_ranks, arr.rows}, std::pair{&re.col_ranks, arr.cols}}) {
+        u64 along = 1;
         for (int q : *axis)
-          if (!(mask & r.family[idx(q)])) multicast *= tiles.spatial[idx(q)];
+          if (!(mask & r.family[idx(q)])) along *= tiles.spatial[idx(q)];
+        multicast *= std::min<u64>(along, static_cast<u64>(side));
+      }
       const u64 words = w.einsums[idx(c)].points / multicast;
       if (rt.residency == Residency::registers) reg_r += words;
       else if (!bypass) buf_r += static_cast<double>(words * word);
@@ -181,8 +186,8 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
     if (report) {
       TensorTraffic& tt = report->tensors[t];
       tt.tensor = wt.name;
-      tt.dram_read_bytes = reads;
-      tt.dram_write_bytes = writes;
+      tt.dram_read_bytes = static_cast<u64>(reads);
+      tt.dram_write_bytes = static_cast<u64>(writes);
       tt.buffer_read_bytes = static_cast<u64>(buf_r);
       tt.buffer_write_bytes = static_cast<u64>(buf_w);
       tt.register_reads = reg_r;
@@ -194,13 +199,17 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
                                               : 0;
     }
   }
+  if (dram_bytes > UINT64_MAX) {
+    if (problems) problems->push_back({"tensors", "the DRAM traffic of this mapping overflows 64 bits of bytes"});
+    return std::nullopt;
+  }
   const double buffer_read_pj = buffer_read_bytes * r.buffer_read_pj_per_byte;
   const double buffer_write_pj = buffer_write_bytes * r.buffer_write_pj_per_byte;
   const double dram_pj = static_cast<double>(dram_bytes) * r.dram_pj_per_byte;
 
   // Latency.
-  auto dram_time = [&](u64 b) {
-    return ceil_div(static_cast<u128>(b) * static_cast<u64>(arch.clock_hz), static_cast<u64>(arch.dram.bandwidth_bytes_per_s));
+  auto dram_time = [&](u128 b) {
+    return ceil_div(b * static_cast<u64>(arch.clock_hz), static_cast<u64>(arch.dram.bandwidth_bytes_per_s));
   };
   u64 compute = 0, latency = 0;
   for (std::size_t st = 0; st < ns; ++st) {
@@ -230,14 +239,14 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
       StageCost sc;
       for (int e : r.stages[st]) sc.einsums.push_back(w.einsums[idx(e)].name);
       sc.compute_cycles = s.stage_compute[st];
-      sc.dram_bytes = s.stage_bytes[st];
+      sc.dram_bytes = static_cast<u64>(s.stage_bytes[st]);
       out.stages.push_back(std::move(sc));
     }
     out.compute_cycles = compute;
     out.dram_cycles = dram_cycles;
     out.latency_cycles = latency;
     out.latency_s = static_cast<double>(latency) / static_cast<double>(arch.clock_hz);
-    out.dram_bytes = dram_bytes;
+    out.dram_bytes = static_cast<u64>(dram_bytes);
     out.buffer_footprint_bytes = footprint;
     auto& by = out.energy.by_action;
     by["ops (exp excluded)"] = op_pj - exp_pj;
@@ -249,7 +258,7 @@ std::optional<CostSummary> cost_resolved(const Workload& w, const ArchSpec& arch
     out.energy.total_pj = energy;
     out.area_um2 = array_area(arch);
   }
-  return CostSummary{latency, energy, dram_bytes};
+  return CostSummary{latency, energy, static_cast<u64>(dram_bytes)};
 }
 
 }  // namespace detail
@@ -340,10 +349,12 @@ std::size_t CompiledMapping::dram_loop_count() const { return impl_->resolved.dr
 std::size_t CompiledMapping::buffer_loop_count() const { return impl_->resolved.buffer_loops.size(); }
 
 void CompiledMapping::set_dram_factor(std::size_t loop, std::int64_t factor) {
+  if (factor < 1) throw std::invalid_argument("a loop factor must be positive, not " + std::to_string(factor));
   impl_->resolved.dram_loops.at(loop).factor = factor;
 }
 
 void CompiledMapping::set_buffer_factor(std::size_t loop, std::int64_t factor) {
+  if (factor < 1) throw std::invalid_argument("a loop factor must be positive, not " + std::to_string(factor));
   impl_->resolved.buffer_loops.at(loop).factor = factor;
 }
 

@@ -33,6 +33,15 @@ double energy_of(const ArchSpec& arch, const std::string& action) {
 ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& m, std::vector<MappingProblem>& problems) {
   auto problem = [&](std::string where, std::string message) { problems.push_back({std::move(where), std::move(message)}); };
   ResolvedMapping r;
+  const std::size_t problems_before = problems.size();
+  // A spec built in code skips the YAML loader's checks; the model divides by these.
+  if (arch.clock_hz < 1 || arch.data_bytes < 1 || arch.dram.bandwidth_bytes_per_s < 1 || arch.dram.access_bits < 1 ||
+      arch.global_buffer.row_bits < 1)
+    problem("arch", "clock, data bytes, DRAM bandwidth, access width and buffer row width must be positive");
+  for (const PeArray& a : arch.arrays)
+    if (a.rows < 1 || a.cols < 1) problem("arch", "array " + a.name + " must have at least one row and one column");
+  if (w.rank_names.size() > 64) problem("cascade", "more than 64 ranks: the cost model keeps rank sets in 64-bit masks");
+  if (problems.size() > problems_before) return r;
   const std::size_t nranks = w.rank_names.size();
   r.spatial.assign(nranks, 0);
   r.family.assign(nranks, 0);
@@ -108,6 +117,8 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
         out.push_back(q);
       }
     };
+    if (array.rows == 1 && !b.rows.empty())
+      problem(where + ".rows", "array " + array.name + " has one row: lay ranks across its columns (cols)");
     axis(b.rows, "rows", re.row_ranks);
     axis(b.cols, "cols", re.col_ranks);
     std::vector<std::string> missing = we.unsupported;
@@ -175,10 +186,15 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
     if (!p.in_place_of.empty()) {
       if (w.find_tensor(p.in_place_of) < 0 || p.in_place_of == p.tensor)
         problem(where + ".in_place_of", "'" + p.in_place_of + "' is not another tensor of cascade " + w.cascade);
-      else
+      else {
         rt.in_place = true;
+        rt.host = w.find_tensor(p.in_place_of);
+      }
     }
     if (!(p.spill_fraction >= 0 && p.spill_fraction <= 1)) problem(where, "spill must be in [0, 1]");
+    else if (p.spill_fraction > 0 && (wt.role != einsum::Tensor::Role::intermediate || p.residency != Residency::buffer))
+      problem(where, "only an intermediate held in the buffer can spill (" + p.tensor + " is " +
+                         (wt.role != einsum::Tensor::Role::intermediate ? std::string("homed in DRAM") : residency_name(p.residency)) + ")");
     if (p.residency == Residency::registers) {
       if (wt.role != einsum::Tensor::Role::intermediate) {
         problem(where, p.tensor + " is an " + std::string(wt.role == einsum::Tensor::Role::input ? "input" : "output") +
@@ -191,6 +207,17 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
           problem(where, p.tensor + " is produced on one array and read by " + w.einsums[idx(c)].name +
                              " on another: it must pass through the buffer (stream)");
     }
+  }
+
+  // A tensor written in place of another needs a host that really holds storage in the
+  // buffer; its size is checked with the capacity (check_capacity).
+  for (const TensorPlacement& p : m.tensors) {
+    const int t = w.find_tensor(p.tensor), host = w.find_tensor(p.in_place_of);
+    if (p.in_place_of.empty() || t < 0 || host < 0 || host == t) continue;
+    const ResolvedTensor& h = r.tensors[idx(host)];
+    if (h.in_place || h.residency != Residency::buffer)
+      problem("tensors." + p.tensor + ".in_place_of", p.in_place_of + " must be held in the buffer itself (not in place of another tensor, not " +
+                                                          residency_name(h.residency) + ") to host " + p.tensor);
   }
 
   // Stages.
@@ -214,7 +241,10 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
     for (std::size_t e = 0; e < w.einsums.size(); ++e)
       if (seen[e] < 0) problem("overlap.stages", "Einsum " + w.einsums[e].name + " is in no stage");
   }
-  if (r.stages.size() > 64) problem("overlap.stages", "at most 64 stages");
+  if (r.stages.size() > 64) {
+    problem("overlap.stages", "at most 64 stages");
+    return r;
+  }
   for (std::size_t t = 0; t < w.tensors.size(); ++t)
     for (int c : w.tensors[t].consumers)
       if (c != w.tensors[t].producer) r.tensors[t].consumer_stages |= bit(r.einsums[idx(c)].stage);
@@ -229,28 +259,52 @@ ResolvedMapping resolve(const Workload& w, const ArchSpec& arch, const Mapping& 
   return r;
 }
 
-void compute_tiles(const Workload& w, const ResolvedMapping& r, Tiles& t, std::vector<MappingProblem>* problems) {
+bool compute_tiles(const Workload& w, const ResolvedMapping& r, Tiles& t, std::vector<MappingProblem>* problems) {
   const std::size_t n = w.rank_names.size();
+  bool ok = true;
+  auto problem = [&](std::size_t q, std::string message) {
+    ok = false;
+    if (problems) problems->push_back({"rank " + w.rank_names[q], std::move(message)});
+  };
+  // Products are formed without overflow: any factor is at most the extent (checked below),
+  // so a product that would overflow is already too large.
   t.dram_factor.assign(n, 1);
   t.buffer_factor.assign(n, 1);
-  for (const ResolvedLoop& l : r.dram_loops) t.dram_factor[idx(l.rank)] *= l.factor;
-  for (const ResolvedLoop& l : r.buffer_loops) t.buffer_factor[idx(l.rank)] *= l.factor;
+  std::vector<bool> overflow(n, false);
+  auto multiply = [&](std::vector<std::int64_t>& into, const ResolvedLoop& l) {
+    std::int64_t& f = into[idx(l.rank)];
+    if (l.factor < 1 || __builtin_mul_overflow(f, l.factor, &f)) overflow[idx(l.rank)] = true;
+  };
+  for (const ResolvedLoop& l : r.dram_loops) multiply(t.dram_factor, l);
+  for (const ResolvedLoop& l : r.buffer_loops) multiply(t.buffer_factor, l);
   t.buffer_tile.assign(n, 1);
   t.array_tile.assign(n, 1);
   t.spatial.assign(n, 1);
   for (std::size_t q = 0; q < n; ++q) {
-    const std::int64_t loops = t.dram_factor[q] * t.buffer_factor[q];
-    const std::int64_t tiled = loops * std::max<std::int64_t>(1, r.spatial[q]);
-    if (tiled > w.extent[q] || w.extent[q] % tiled != 0) {
-      if (problems)
-        problems->push_back({"rank " + w.rank_names[q], "loop and spatial factors multiply to " + std::to_string(tiled) +
-                                                            ", which does not divide its extent " + std::to_string(w.extent[q])});
-      t.buffer_tile[q] = t.array_tile[q] = t.spatial[q] = 1;
+    std::int64_t loops = 0, tiled = 0;
+    if (overflow[q] || __builtin_mul_overflow(t.dram_factor[q], t.buffer_factor[q], &loops) ||
+        __builtin_mul_overflow(loops, std::max<std::int64_t>(1, r.spatial[q]), &tiled) || tiled < 1 ||
+        tiled > w.extent[q] || w.extent[q] % tiled != 0) {
+      problem(q, overflow[q] || tiled < 1 ? "loop and spatial factors multiply to more than its extent " + std::to_string(w.extent[q])
+                                          : "loop and spatial factors multiply to " + std::to_string(tiled) +
+                                                ", which does not divide its extent " + std::to_string(w.extent[q]));
+      t.dram_factor[q] = t.buffer_factor[q] = 1;
       continue;
     }
     t.buffer_tile[q] = static_cast<u64>(w.extent[q] / t.dram_factor[q]);
     t.array_tile[q] = static_cast<u64>(w.extent[q] / loops);
     t.spatial[q] = r.spatial[q] > 0 ? static_cast<u64>(r.spatial[q]) : t.array_tile[q];
+  }
+  // A rank the cascade splits is tiled through its parts (M1, M0), never itself: a loop over
+  // both would tile it twice.
+  for (std::size_t q = 0; q < n; ++q) {
+    if (w.root[q] == static_cast<int>(q)) continue;
+    const std::size_t root = idx(w.root[q]);
+    if (t.dram_factor[root] != 1 || t.buffer_factor[root] != 1 || r.spatial[root] > 0) {
+      problem(root, "the cascade splits " + w.rank_names[root] + " into parts (" + w.rank_names[q] +
+                        ", ...): tile the parts, not " + w.rank_names[root]);
+      break;
+    }
   }
   // A split rank that is not tiled itself is as large as its parts' tiles together.
   for (std::size_t root = 0; root < n; ++root) {
@@ -268,6 +322,7 @@ void compute_tiles(const Workload& w, const ResolvedMapping& r, Tiles& t, std::v
       t.array_tile[root] = array;
     }
   }
+  return ok;
 }
 
 u64 footprint_elements(const Workload& w, const Tiles& tiles, int t, int level) {
@@ -281,11 +336,20 @@ u64 check_capacity(const Workload& w, const ArchSpec& arch, const ResolvedMappin
   const u64 word = static_cast<u64>(arch.data_bytes);
   u64 bytes = 0;
   bool fits = true;
-  std::array<u64, 16> register_words{};
+  std::vector<u64> register_words(arch.arrays.size(), 0);
   for (std::size_t t = 0; t < w.tensors.size(); ++t) {
     const ResolvedTensor& rt = r.tensors[t];
-    if (rt.in_place) continue;
     const int ti = static_cast<int>(t);
+    if (rt.in_place) {
+      // It overwrites its host element by element: it must not need more room than the host.
+      if (rt.host >= 0 && footprint_elements(w, tiles, ti, 1) > footprint_elements(w, tiles, rt.host, 1)) {
+        fits = false;
+        if (problems)
+          problems->push_back({"tensors." + w.tensors[t].name + ".in_place_of",
+                               w.tensors[t].name + "'s buffer tile is larger than its host " + w.tensors[idx(rt.host)].name + "'s"});
+      }
+      continue;
+    }
     switch (rt.residency) {
       case Residency::buffer: {
         // A spilled fraction lives in DRAM, not in the buffer.
@@ -298,7 +362,7 @@ u64 check_capacity(const Workload& w, const ArchSpec& arch, const ResolvedMappin
         const int p = w.tensors[t].producer;
         if (p < 0) break;
         const ResolvedEinsum& re = r.einsums[idx(p)];
-        if (re.array < 0 || idx(re.array) >= register_words.size()) break;
+        if (re.array < 0) break;
         const PeArray& a = arch.arrays[idx(re.array)];
         u64 rows = 1, cols = 1;
         for (int q : re.row_ranks) rows *= tiles.spatial[idx(q)];
@@ -316,7 +380,7 @@ u64 check_capacity(const Workload& w, const ArchSpec& arch, const ResolvedMappin
       problems->push_back({"tensors", "the buffer-resident tiles need " + std::to_string(bytes) +
                                           " bytes; the global buffer holds " + std::to_string(arch.global_buffer.capacity_bytes)});
   }
-  for (std::size_t a = 0; a < arch.arrays.size() && a < register_words.size(); ++a)
+  for (std::size_t a = 0; a < arch.arrays.size(); ++a)
     if (register_words[a] > static_cast<u64>(arch.arrays[a].registers_per_pe)) {
       fits = false;
       if (problems)

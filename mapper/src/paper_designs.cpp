@@ -304,14 +304,19 @@ DesignInstance fusemax_scaled(Context& ctx, const ModelSpec& model, std::int64_t
   const einsum::Cascade& c = ctx.cascade(d.cascade);
   const Workload w = make_workload(c, einsum::bind_shape(c, d.shape));
   // Grow the buffer until DRAM no longer outruns the 1D array (fusemax.md, Fig. 12).
-  for (int doubling = 0; doubling < 40; ++doubling) {
+  bool converged = false;
+  for (int doubling = 0; doubling < 30 && !converged; ++doubling) {
     d.mapping = fusemax_mapping(model, seq_len, pe_dim, d.arch, true);
     const CostReport r = evaluate(w, d.arch, d.mapping, d.options);
     const auto one_d = std::find_if(r.arrays.begin(), r.arrays.end(),
                                     [&](const ArrayUse& u) { return u.array == d.arch.find_array("1d")->name; });
-    if (r.dram_cycles <= one_d->busy_cycles) break;
-    d.arch.global_buffer.capacity_bytes *= 2;
+    converged = r.dram_cycles <= one_d->busy_cycles;
+    if (!converged) d.arch.global_buffer.capacity_bytes *= 2;
   }
+  if (!converged)
+    throw std::runtime_error("FuseMax " + std::to_string(pe_dim) + "x" + std::to_string(pe_dim) + " on " + model.name +
+                             ": DRAM still outruns the 1D array with a " +
+                             std::to_string(d.arch.global_buffer.capacity_bytes) + "-byte buffer");
   d.mapping.name = "fusemax " + std::to_string(pe_dim) + "x" + std::to_string(pe_dim) + " " + model.name + " " +
                    length_label(seq_len);
   return d;

@@ -48,6 +48,7 @@ struct ResolvedTensor {
   Residency residency = Residency::buffer;
   double spill = 0;
   bool in_place = false;
+  int host = -1;                       ///< the tensor whose storage it takes (in_place)
   bool stationary = false;             ///< held in the PEs by some binding
   bool homed_in_dram = false;          ///< an input or an output
   u64 rank_mask = 0;                   ///< every rank that indexes it anywhere
@@ -85,8 +86,9 @@ struct Tiles {
   std::vector<u64> spatial;      ///< by rank: spatial extent when laid across an array
 };
 
-/// Computes the tiles; appends a problem for every rank whose factors do not divide it.
-void compute_tiles(const Workload& w, const ResolvedMapping& r, Tiles& t, std::vector<MappingProblem>* problems);
+/// Computes the tiles; false (and a problem for each) when a rank's factors do not divide it,
+/// overflow, or tile a split rank both itself and through its parts.
+bool compute_tiles(const Workload& w, const ResolvedMapping& r, Tiles& t, std::vector<MappingProblem>* problems);
 
 /// Elements of tensor `t` in one buffer tile (level 1) or one array tile (level 2).
 u64 footprint_elements(const Workload& w, const Tiles& tiles, int t, int level);

@@ -98,6 +98,9 @@ int Workload::find_tensor(const std::string& name) const {
 Workload make_workload(const Cascade& c, const einsum::BoundShape& shape) {
   Workload w;
   w.cascade = c.name;
+  if (c.ranks.size() > 64)
+    throw einsum::CascadeError(c.source.get(), c.ranks[64].loc,
+                               "more than 64 ranks: the cost model keeps rank sets in 64-bit masks", "at most 64 ranks");
   for (std::size_t r = 0; r < c.ranks.size(); ++r) {
     w.rank_names.push_back(c.ranks[r].name);
     w.extent.push_back(shape.rank_extent[r]);

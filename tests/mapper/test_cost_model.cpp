@@ -193,11 +193,26 @@ TEST_CASE("footprints and capacity", "[cost]") {
     CHECK_FALSE(evaluate_fast(f.w, small, m).has_value());
   }
   SECTION("spilled and in-place tensors take less room") {
-    m.tensors.push_back({"W", Residency::buffer, 0.5, {}});
+    m.tensors.push_back({"D", Residency::buffer, 0.5, {}});
     m.tensors.push_back({"Z", Residency::buffer, 0, "X"});
     r = evaluate(f.w, f.arch, m);
-    CHECK(r.buffer_footprint_bytes == 64 + 64 + 8 + 64);
-    CHECK(traffic(r, "W").dram_read_bytes == 128);  // an input: read from its home anyway
+    CHECK(r.buffer_footprint_bytes == 64 + 128 + 8 + 32);
+    // D's spilled half goes to DRAM and back: 128 of its 256 bytes, written and read.
+    CHECK(traffic(r, "D").dram_write_bytes == 128);
+    CHECK(traffic(r, "D").dram_read_bytes == 128);
+  }
+  SECTION("only a buffer-held intermediate spills; an in-place tensor needs a real host no smaller") {
+    m.tensors.push_back({"W", Residency::buffer, 0.5, {}});
+    m.tensors.push_back({"G", Residency::buffer, 0, "Z"});
+    m.tensors.push_back({"Z", Residency::buffer, 0, "X"});
+    m.tensors.push_back({"D", Residency::buffer, 0, "G"});
+    const auto ps = validate_mapping(f.w, f.arch, m);
+    CHECK(has_problem(ps, "tensors.W", "only an intermediate held in the buffer can spill (W is homed in DRAM)"));
+    CHECK(has_problem(ps, "tensors.G.in_place_of", "Z must be held in the buffer itself"));
+  }
+  SECTION("an in-place tensor larger than its host") {
+    m.tensors.push_back({"D", Residency::buffer, 0, "G"});
+    CHECK(has_problem(validate_mapping(f.w, f.arch, m), "tensors.D.in_place_of", "D's buffer tile is larger than its host G's"));
   }
   SECTION("the registers") {
     m.buffer_loops.clear();  // Y's array tile: 8x4 on 16 PEs = 2 words per PE: fits 2
@@ -302,4 +317,20 @@ R[m1+1,p]  = max(R[m1,p], L[m1,p])   init -inf
                     "R is computed one M1 after another (a running value): M1 cannot be laid across the array"));
   m.bindings[1].rows.clear();
   CHECK(validate_mapping(w, arch, m).empty());
+}
+
+TEST_CASE("absurd factors and layouts are problems, never a crash", "[cost]") {
+  Fixture f;
+  Mapping m = f.mapping();
+  m.dram_loops = {{"P", std::int64_t{1} << 62}, {"P", 4}};  // the product overflows int64
+  CHECK(has_problem(validate_mapping(f.w, f.arch, m), "rank P", "multiply to more than its extent 16"));
+  m = f.mapping();
+  m.bindings[3].rows = {"N"};  // Z on the one-row 1D array
+  CHECK(has_problem(validate_mapping(f.w, f.arch, m), "bindings[Z].rows", "array a1 has one row"));
+  CompiledMapping c(f.w, f.arch, f.mapping());
+  CHECK_THROWS_AS(c.set_dram_factor(0, 0), std::invalid_argument);
+  CHECK_THROWS_AS(c.set_buffer_factor(7, 2), std::out_of_range);
+  ArchSpec broken = f.arch;
+  broken.arrays[0].rows = 0;
+  CHECK(has_problem(validate_mapping(f.w, broken, f.mapping()), "arch", "array a2 must have at least one row"));
 }

@@ -204,6 +204,8 @@ class CompiledMapping {
   CompiledMapping(const Workload& workload, const ArchSpec& arch, const Mapping& mapping);
   std::size_t dram_loop_count() const;
   std::size_t buffer_loop_count() const;
+  /// Throw std::out_of_range for a loop index past the count, std::invalid_argument for a
+  /// factor below 1.
   void set_dram_factor(std::size_t loop, std::int64_t factor);
   void set_buffer_factor(std::size_t loop, std::int64_t factor);
   /// nullopt when the factors do not divide the ranks or the tiles do not fit.
