@@ -15,12 +15,14 @@
 #include "einfuse/einsum/footprint.hpp"
 #include "einfuse/einsum/passes.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-using u64 = std::uint64_t;
-__extension__ typedef unsigned __int128 u128;  // cycles x PEs can pass 2^64, as in the cost model
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
+using detail::u64;
+using detail::u128;
+using detail::idx;
 
 // As the cost model: a loop over `rank` touches new elements of a tensor indexed by `ranks`
 // when the rank, its root or one of its parts indexes it.
@@ -431,14 +433,13 @@ void Mapspace::add_tiling(std::vector<Loop> dram, std::vector<Loop> buffer, std:
           if (options_.keys_down_rows && arr.rows > 1 && (r < 0 || !(contains(we.reduced_ranks, r) || finest_part(r))))
             continue;
           const u64 tr = r >= 0 ? tile_extent(r) : 1, tc = cc >= 0 ? tile_extent(cc) : 1;
-          const u64 folds = ((tr + static_cast<u64>(arr.rows) - 1) / static_cast<u64>(arr.rows)) *
-                            ((tc + static_cast<u64>(arr.cols) - 1) / static_cast<u64>(arr.cols));
+          const u64 folds = detail::ceil_div(tr, static_cast<u64>(arr.rows)) * detail::ceil_div(tc, static_cast<u64>(arr.cols));
           const u128 sp = static_cast<u128>(tr) * tc;
           BindingChoice b;
           b.array = static_cast<int>(a);
           if (r >= 0) b.rows = {r};
           if (cc >= 0) b.cols = {cc};
-          b.cycles = static_cast<u64>((work * folds + sp - 1) / sp);
+          b.cycles = detail::ceil_div(work * folds, sp);
           b.pes = std::min<u64>(tr, static_cast<u64>(arr.rows)) * std::min<u64>(tc, static_cast<u64>(arr.cols));
           b.energy_pj = energy;
           // Ties: more PEs (registers fit), then the paper's habit: the query tile across the

@@ -99,24 +99,50 @@ Mapping cascade_mapping(const ModelSpec& m, std::int64_t seq_len, const ArchSpec
   return map;
 }
 
+// The fastest (then least energy) of `candidates` that fits: the paper gives no tiling for the
+// unfused kernels or the linear layers, so a small search picks one. Throws with `what` when
+// none fits.
+Mapping fastest(const Workload& w, const ArchSpec& arch, const CostOptions& options, std::vector<Mapping> candidates,
+                const std::string& what) {
+  std::optional<CostSummary> best;
+  Mapping chosen;
+  for (Mapping& map : candidates) {
+    const auto cost = evaluate_fast(w, arch, map, options);
+    if (cost && (!best || cost->latency_cycles < best->latency_cycles ||
+                 (cost->latency_cycles == best->latency_cycles && cost->energy_pj < best->energy_pj))) {
+      best = cost;
+      chosen = std::move(map);
+    }
+  }
+  if (!best) throw std::runtime_error("no " + what + " fits " + arch.name);
+  return chosen;
+}
+
+// QK and AV on the 2D array (keys down the rows, queries across), the softmax on the 1D array:
+// the 3-pass cascade as FLAT and the unfused baseline bind it.
+Mapping three_pass_bindings(const std::string& name, const ArchSpec& arch) {
+  const std::int64_t side = arch.find_array("2d")->cols;
+  Mapping map;
+  map.name = name;
+  map.cascade = "softmax_3pass";
+  map.arch = arch.name;
+  map.spatial = {{"P", side}, {"M", side}};
+  const std::string a2 = arch.find_array("2d")->name, a1 = arch.find_array("1d")->name;
+  for (const char* e : {"QK", "AV"}) map.bindings.push_back(bind(e, a2, {"M"}, {"P"}));
+  for (const char* e : {"GM", "SN", "SD", "A"}) map.bindings.push_back(bind(e, a1, {}, {"P"}));
+  return map;
+}
+
 // FLAT with the dataflow flat_dataflows.csv lists for this point: a head (or a block of P1
 // query rows) per buffer tile; tensors listed on chip are held in the buffer, tensors listed
 // off chip bypass it; the logits (and the weights A, in place) spill the listed fraction.
 Mapping flat_mapping(const ModelSpec& m, std::int64_t seq_len, const FlatDataflow& f, const ArchSpec& arch) {
   const std::int64_t side = arch.find_array("2d")->cols;
-  Mapping map;
-  map.name = "flat";
-  map.cascade = "softmax_3pass";
-  map.arch = arch.name;
-  map.spatial = {{"P", side}, {"M", side}};
-  const std::string a2 = arch.find_array("2d")->name, a1 = arch.find_array("1d")->name;
-  map.bindings.push_back(bind("QK", a2, {"M"}, {"P"}));
-  map.bindings.push_back(bind("AV", a2, {"M"}, {"P"}));
+  Mapping map = three_pass_bindings("flat", arch);
   // Weight stationarity keeps K (for QK) and V (for AV) in the PEs; output stationarity the
   // result.
   map.bindings[0].stationary = f.qk_stationarity == "weight" ? "K" : "QK";
   map.bindings[1].stationary = f.av_stationarity == "weight" ? "V" : "AV";
-  for (const char* e : {"GM", "SN", "SD", "A"}) map.bindings.push_back(bind(e, a1, {}, {"P"}));
   map.dram_loops = {{"B", m.batch}, {"H", m.heads}};
   std::int64_t rows = seq_len;
   if (f.granularity == "row") {
@@ -142,14 +168,7 @@ Mapping flat_mapping(const ModelSpec& m, std::int64_t seq_len, const FlatDataflo
 Mapping unfused_mapping(const ModelSpec& m, std::int64_t seq_len, const ArchSpec& arch, std::int64_t p_tiles,
                         std::int64_t m_tiles) {
   const std::int64_t side = arch.find_array("2d")->cols;
-  Mapping map;
-  map.name = "unfused";
-  map.cascade = "softmax_3pass";
-  map.arch = arch.name;
-  map.spatial = {{"P", side}, {"M", side}};
-  const std::string a2 = arch.find_array("2d")->name, a1 = arch.find_array("1d")->name;
-  for (const char* e : {"QK", "AV"}) map.bindings.push_back(bind(e, a2, {"M"}, {"P"}));
-  for (const char* e : {"GM", "SN", "SD", "A"}) map.bindings.push_back(bind(e, a1, {}, {"P"}));
+  Mapping map = three_pass_bindings("unfused", arch);
   map.dram_loops = {{"B", m.batch}, {"H", m.heads}, {"P", p_tiles}, {"M", m_tiles}};
   map.buffer_loops = {{"P", seq_len / (side * p_tiles)}, {"M", seq_len / (side * m_tiles)}};
   place(map, "QK", Residency::dram);
@@ -220,23 +239,14 @@ DesignInstance attention_design(Context& ctx, Design design, const ModelSpec& mo
   const std::int64_t side = d.arch.find_array("2d")->cols;
   switch (design) {
     case Design::unfused: {
-      // The paper gives no tiling for the unfused kernels: take the fastest (then least
-      // energy) power-of-two DRAM tiling of P and M that fits.
       d.cascade = "softmax_3pass";
       const einsum::Cascade& c = ctx.cascade(d.cascade);
-      const Workload w = make_workload(c, einsum::bind_shape(c, d.shape));
-      std::optional<CostSummary> best;
+      std::vector<Mapping> tilings;  // power-of-two DRAM tilings of P and M
       for (std::int64_t pt = 1; pt * side <= seq_len; pt *= 2)
-        for (std::int64_t mt = 1; mt * side <= seq_len; mt *= 2) {
-          Mapping map = unfused_mapping(model, seq_len, d.arch, pt, mt);
-          const auto cost = evaluate_fast(w, d.arch, map, d.options);
-          if (cost && (!best || cost->latency_cycles < best->latency_cycles ||
-                       (cost->latency_cycles == best->latency_cycles && cost->energy_pj < best->energy_pj))) {
-            best = cost;
-            d.mapping = std::move(map);
-          }
-        }
-      if (!best) throw std::runtime_error("no DRAM tiling of the unfused kernels fits " + d.arch.name);
+        for (std::int64_t mt = 1; mt * side <= seq_len; mt *= 2)
+          tilings.push_back(unfused_mapping(model, seq_len, d.arch, pt, mt));
+      d.mapping = fastest(make_workload(c, einsum::bind_shape(c, d.shape)), d.arch, d.options, std::move(tilings),
+                          "DRAM tiling of the unfused kernels");
       break;
     }
     case Design::flat:
@@ -267,24 +277,16 @@ DesignInstance linear_design(Context& ctx, Design design, const ModelSpec& model
   d.shape = {{"B", model.batch}, {"P", seq_len},         {"D", model.d_model}, {"H", model.heads},
              {"E", model.head_dim}, {"F", model.value_dim}, {"S", model.ffn_hidden}};
   d.options = published ? CostOptions::published() : CostOptions{};
-  // The DRAM tiling is not given by the paper: take the fastest (then least energy) of the
-  // power-of-two token tilings that fit.
-  const Workload w = make_workload(ctx.cascade(d.cascade), einsum::bind_shape(ctx.cascade(d.cascade), d.shape));
+  // Power-of-two batch and token tilings, weights held in the buffer or re-streamed.
   const std::int64_t side = d.arch.find_array("2d")->cols;
-  std::optional<CostSummary> best;
+  std::vector<Mapping> tilings;
   for (bool fit : {true, false})
     for (std::int64_t b = 1; b <= model.batch; b *= 2)
-      for (std::int64_t p = 1; p * side <= seq_len; p *= 2) {
-        if (model.batch % b != 0 || seq_len % (p * side) != 0) continue;
-        Mapping map = linear_mapping(model, d.arch, b, p, fit);
-        const auto c = evaluate_fast(w, d.arch, map, d.options);
-        if (c && (!best || c->latency_cycles < best->latency_cycles ||
-                  (c->latency_cycles == best->latency_cycles && c->energy_pj < best->energy_pj))) {
-          best = c;
-          d.mapping = std::move(map);
-        }
-      }
-  if (!best) throw std::runtime_error("no token tiling of encoder_linear fits " + d.arch.name + " for " + model.name);
+      for (std::int64_t p = 1; p * side <= seq_len; p *= 2)
+        if (model.batch % b == 0 && seq_len % (p * side) == 0) tilings.push_back(linear_mapping(model, d.arch, b, p, fit));
+  const einsum::Cascade& c = ctx.cascade(d.cascade);
+  d.mapping = fastest(make_workload(c, einsum::bind_shape(c, d.shape)), d.arch, d.options, std::move(tilings),
+                      "token tiling of encoder_linear (" + model.name + ")");
   d.mapping.name = std::string("linear ") + design_name(design) + " " + model.name + " " + length_label(seq_len);
   return d;
 }

@@ -2,6 +2,7 @@
 // length, design) point and the Fig. 12 sweep through the cost model, and the rows that
 // attention.csv, end2end.csv, einsums.csv and pareto.csv hold.
 #include <cmath>
+#include <map>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -173,6 +174,7 @@ ExploreRun run_grid(Context& ctx, const Grid& g, bool published, std::size_t sha
     return it->second;
   };
   auto take = [&] { return (item++ % shard_count) == shard_index; };
+  std::map<std::string, CostReport> linear;  // by arch/model/length
   auto tick = [&] {
     ++done;
     if (progress) progress(done, mine);
@@ -185,8 +187,11 @@ ExploreRun run_grid(Context& ctx, const Grid& g, bool published, std::size_t sha
         const std::string label = length_label(len);
         const DesignInstance att = attention_design(ctx, design, m, len, published);
         const CostReport a = cost_instance(ctx, att);
-        const DesignInstance lin = linear_design(ctx, design, m, len, published);
-        const CostReport l = cost_instance(ctx, lin);
+        // The linear layers depend on the hardware only: designs sharing an arch share them.
+        const std::string key = att.arch.name + "/" + name + "/" + std::to_string(len);
+        auto lin = linear.find(key);
+        if (lin == linear.end()) lin = linear.emplace(key, cost_instance(ctx, linear_design(ctx, design, m, len, published))).first;
+        const CostReport& l = lin->second;
         run.attention.push_back(row_of(m.name, label, design_name(design), att.arch, {&a}));
         run.end2end.push_back(row_of(m.name, label, design_name(design), att.arch, {&a, &l}));
         for (const EinsumCost& e : a.einsums) {

@@ -10,14 +10,10 @@
 #include <vector>
 
 #include "einfuse/mapper/cost_model.hpp"
+#include "integer_math.hpp"
 
 namespace einfuse::mapper::detail {
 
-using u64 = std::uint64_t;
-__extension__ typedef unsigned __int128 u128;
-
-inline std::size_t idx(int i) { return static_cast<std::size_t>(i); }
-inline u64 ceil_div(u128 a, u128 b) { return static_cast<u64>((a + b - 1) / b); }
 inline u64 bit(int rank) { return u64{1} << static_cast<unsigned>(rank); }
 
 struct ResolvedLoop {

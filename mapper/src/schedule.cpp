@@ -15,14 +15,15 @@
 
 #include "einfuse/mapper/schedule.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-using u64 = std::uint64_t;
-__extension__ typedef unsigned __int128 u128;
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
-
-u64 ceil_div(u128 a, u128 b) { return static_cast<u64>((a + b - 1) / b); }
+using detail::u64;
+using detail::u128;
+using detail::idx;
+using detail::ceil_div;
 
 bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 

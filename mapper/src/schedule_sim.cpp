@@ -15,12 +15,14 @@
 
 #include "einfuse/mapper/schedule.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-using u64 = std::uint64_t;
-__extension__ typedef unsigned __int128 u128;
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
+using detail::u64;
+using detail::u128;
+using detail::idx;
 
 struct Times {
   u64 id = 0;

@@ -11,13 +11,15 @@
 
 #include "einfuse/mapper/schedule.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-using u64 = std::uint64_t;
-__extension__ typedef unsigned __int128 u128;
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
-u64 ceil_div(u128 a, u128 b) { return static_cast<u64>((a + b - 1) / b); }
+using detail::u64;
+using detail::u128;
+using detail::idx;
+using detail::ceil_div;
 
 // The i-th of n near-equal parts of `total` (parts sum to total exactly): how a masked
 // iteration space or a spilled fraction is spread over tiles.

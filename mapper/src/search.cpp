@@ -10,10 +10,12 @@
 
 #include "einfuse/einsum/passes.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
+using detail::idx;
 
 }  // namespace
 

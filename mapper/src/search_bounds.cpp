@@ -7,11 +7,13 @@
 
 #include "einfuse/mapper/mapspace.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-using u64 = std::uint64_t;
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
+using detail::u64;
+using detail::idx;
 
 double dram_access_pj(const ArchSpec& arch) {
   auto it = arch.energy_pj.find("dram_access");

@@ -4,10 +4,12 @@
 
 #include "einfuse/mapper/search.hpp"
 
+#include "integer_math.hpp"
+
 namespace einfuse::mapper {
 namespace {
 
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
+using detail::idx;
 
 class RandomSampling final : public SearchStrategy {
  public:

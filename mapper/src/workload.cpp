@@ -8,6 +8,7 @@
 #include "einfuse/einsum/graph.hpp"
 #include "einfuse/einsum/op_counts.hpp"
 #include "einfuse/mapper/cost_model.hpp"
+#include "integer_math.hpp"
 
 namespace einfuse::mapper {
 namespace {
@@ -16,7 +17,7 @@ using einsum::Cascade;
 using einsum::Expr;
 using einsum::OpKind;
 
-std::size_t idx(int i) { return static_cast<std::size_t>(i); }
+using detail::idx;
 
 // Variables (RankIds) that appear anywhere in an expression.
 void collect_vars(const Expr& e, std::vector<int>& out) {

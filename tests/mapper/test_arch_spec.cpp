@@ -3,6 +3,7 @@
 // every malformed spec is rejected with the line, column and reason of its first problem.
 #include <catch2/catch.hpp>
 
+#include "expect_load_error.hpp"
 #include "temp_file.hpp"
 #include <cstdint>
 #include <filesystem>
@@ -68,18 +69,7 @@ const char* const kGood =
 // Loads `text` from a file and checks that it fails at line:col with `fragment` in the message.
 void expect_error(const std::string& text, std::uint32_t line, std::uint32_t col, const std::string& fragment) {
   TempArch a(text);
-  try {
-    load_arch(a.path(), a.dir());
-  } catch (const CascadeError& e) {
-    INFO(e.what());
-    CHECK(e.file() == a.path());
-    CHECK(e.loc().line == line);
-    CHECK(e.loc().col == col);
-    CHECK(e.message().find(fragment) != std::string::npos);
-    CHECK_FALSE(e.expected().empty());
-    return;
-  }
-  FAIL("no error for:\n" << text);
+  einfuse::test::expect_load_error([&] { load_arch(a.path(), a.dir()); }, a.path(), line, col, fragment, text);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // and reason of its first problem.
 #include <catch2/catch.hpp>
 
+#include "expect_load_error.hpp"
 #include "temp_file.hpp"
 #include <cstdint>
 #include <fstream>
@@ -78,18 +79,7 @@ TensorPlacement place(const std::string& tensor, Residency residency, double spi
 // Loads `text` from a file and checks that it fails at line:col with `fragment` in the message.
 void expect_error(const std::string& text, std::uint32_t line, std::uint32_t col, const std::string& fragment) {
   TempFile f(text, "mapping.yaml");
-  try {
-    load_mapping(f.path());
-  } catch (const CascadeError& e) {
-    INFO(e.what());
-    CHECK(e.file() == f.path());
-    CHECK(e.loc().line == line);
-    CHECK(e.loc().col == col);
-    CHECK(e.message().find(fragment) != std::string::npos);
-    CHECK_FALSE(e.expected().empty());
-    return;
-  }
-  FAIL("no error for:\n" << text);
+  einfuse::test::expect_load_error([&] { load_mapping(f.path()); }, f.path(), line, col, fragment, text);
 }
 
 // The FuseMax 1-pass mapping of BERT at 1K (docs/mapping.md, the worked example).
