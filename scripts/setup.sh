@@ -8,6 +8,8 @@ PACKAGES=(
   libeigen3-dev libboost-graph-dev catch2
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev libbenchmark-dev
   libclang-rt-14-dev parallel python3 verilator
+  # the SystemC level (sim/): Debian's SystemC 2.3.4, built as C++17 (docs/sim.md)
+  libsystemc-dev
   # synthesis (rtl/synth, docs/rtl.md): yosys 0.23, OpenSTA (binary `sta`; Debian 12 package
   # opensta), the OSU 0.18 um standard cells (/usr/share/qflow/tech/osu018/osu018_stdcells.lib)
   yosys opensta qflow-tech-osu018
