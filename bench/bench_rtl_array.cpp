@@ -47,11 +47,11 @@ void BM_Pe2dArray16(benchmark::State& state) {
   const std::int64_t start = drv.cycle();
   for (auto _ : state) {
     for (int e = 0; e < kE; ++e)
-      drv.step(e == 0 ? Cmd2d::qk_first : Cmd2d::qk, einfuse::rtl::Cmd1d::nop, &q[static_cast<std::size_t>(e * kN)],
+      drv.step(e == 0 ? Cmd2d::mac_first : Cmd2d::mac, einfuse::rtl::Cmd1d::nop, &q[static_cast<std::size_t>(e * kN)],
                &k[static_cast<std::size_t>(e * kN)]);
-    for (Cmd2d c : {Cmd2d::lm, Cmd2d::sln, Cmd2d::sld}) {
+    for (Cmd2d c : {Cmd2d::max_reduce, Cmd2d::sub_exp, Cmd2d::sum_reduce}) {
       while (!drv.model2d().cmd_ready) drv.step(Cmd2d::nop);
-      if (c == Cmd2d::sln) {
+      if (c == Cmd2d::sub_exp) {
         drv.step(Cmd2d::nop);  // LM visible: use it as RM'
         drv.set_rm(drv.col_out());
       }

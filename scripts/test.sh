@@ -15,8 +15,8 @@ echo "== Release build and tests"
 scripts/build.sh default
 ctest --preset default -j "$jobs" -LE long | tee -a "$log"
 
-echo "== einsum and mapper tests under ASan + UBSan"
-scripts/build.sh asan einsum_tests mapper_tests
+echo "== einsum, mapper and isa tests under ASan + UBSan"
+scripts/build.sh asan einsum_tests mapper_tests isa_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs" | tee -a "$log"
 
 echo "== parser fuzzer (${EINFUSE_FUZZ_SECONDS:-60} s)"

@@ -123,11 +123,14 @@ bool Schedule::Stream::emit(int e, u64 inner, TileOp& op) {
   // Compute: this tile's share of the Einsum's points and ops, over one spatial tile's PEs.
   op.points = share(we.points, ep.runs, run);
   u128 work = 0;
-  for (std::size_t k = 0; k < kArrayOpCount; ++k)
-    if (we.ops[k]) work += static_cast<u128>(share(we.ops[k], ep.runs, run)) * ep.cycles_per_op[k];
+  for (std::size_t k = 0; k < kArrayOpCount; ++k) {
+    op.actions[k] = we.ops[k] ? share(we.ops[k], ep.runs, run) : 0;
+    work += static_cast<u128>(op.actions[k]) * ep.cycles_per_op[k];
+  }
   op.cycles = ceil_div(work * ep.folds, ep.spatial_pes);
   op.array_tiles = ceil_div(static_cast<u128>(op.points) * ep.folds, ep.spatial_pes);
   op.drain_cycles = ep.drain_exposed ? op.array_tiles * ep.reduction_depth : 0;
+  op.reduction_depth = ep.reduction_depth;
 
   // Data movement.
   op.transfers.clear();

@@ -32,7 +32,7 @@ module pe1d (
   wire [31:0] sum;
   wire [31:0] exp_out;
   wire [31:0] recip_out;
-  wire        is_prm = (op == V_PRM);
+  wire        is_prm = (op == V_EXP_DIFF);
   wire [31:0] add_a = is_prm ? rm_prev : product;
   wire [31:0] add_b = is_prm ? {~rm[31], rm[30:0]} : x_in;
   /* verilator lint_off PINCONNECTEMPTY */
@@ -55,12 +55,12 @@ module pe1d (
         rm_prev <= NEG_INF;
         rd <= 32'd0;
       end
-      V_RM: begin
+      V_MAX_MERGE: begin
         rm_prev <= rm;
         rm <= max_out;
       end
-      V_PRM: prm <= (rm == NEG_INF) ? ONE : exp_out;
-      V_RD: rd <= sum;
+      V_EXP_DIFF: prm <= (rm == NEG_INF) ? ONE : exp_out;
+      V_SCALE_ADD: rd <= sum;
       V_RECIP: rcp <= recip_out;
       V_NOP: ;
       default: ;

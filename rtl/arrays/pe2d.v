@@ -50,11 +50,11 @@ module pe2d #(
   reg  [31:0] add_b;
   always @* begin
     case (op)
-      PE_QK_FIRST: begin add_a = 32'd0;   add_b = product; end
+      PE_MAC_FIRST: begin add_a = 32'd0;   add_b = product; end
       PE_SUB:      begin add_a = acc;     add_b = {~rm[31], rm[30:0]}; end
       PE_SUM:      begin add_a = red_in;  add_b = acc; end
       PE_EXP:      begin add_a = seq_acc; add_b = product; end
-      default:     begin add_a = acc;     add_b = product; end  // PE_QK
+      default:     begin add_a = acc;     add_b = product; end  // PE_MAC
     endcase
   end
   /* verilator lint_off PINCONNECTEMPTY */
@@ -94,7 +94,7 @@ module pe2d #(
 
   always @(posedge clk) begin
     case (op)
-      PE_QK_FIRST, PE_QK, PE_SUB: acc <= sum;
+      PE_MAC_FIRST, PE_MAC, PE_SUB: acc <= sum;
       PE_EXP: if (exp_done) acc <= exp_result;
       PE_MAX: red <= max_out;
       PE_SUM: red <= sum;

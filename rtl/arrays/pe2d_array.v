@@ -50,8 +50,8 @@ module pe2d_array #(
   reg  [N*16-1:0] q_q;
   reg  [N*16-1:0] k_q;
   reg  [N*32-1:0] rm_q;
-  wire            chain = (phase == CMD_LM) | (phase == CMD_SLD);
-  wire            last = (phase == CMD_SLN) ? (count == SLN_LAST) : chain ? (count == CHAIN_LAST) : 1'b1;
+  wire            chain = (phase == CMD_MAX_REDUCE) | (phase == CMD_SUM_REDUCE);
+  wire            last = (phase == CMD_SUB_EXP) ? (count == SLN_LAST) : chain ? (count == CHAIN_LAST) : 1'b1;
   wire            accept = cmd_valid & cmd_ready;
   assign cmd_ready = ~active | last;
   always @(posedge clk) begin
@@ -79,11 +79,11 @@ module pe2d_array #(
     if (!active) pe_op = PE_NOP;
     else begin
       case (phase)
-        CMD_QK_FIRST: pe_op = PE_QK_FIRST;
-        CMD_QK:       pe_op = PE_QK;
-        CMD_LM:       pe_op = PE_MAX;
-        CMD_SLD:      pe_op = PE_SUM;
-        CMD_SLN:      pe_op = (count == 8'd0) ? PE_SUB : PE_EXP;
+        CMD_MAC_FIRST: pe_op = PE_MAC_FIRST;
+        CMD_MAC:       pe_op = PE_MAC;
+        CMD_MAX_REDUCE:       pe_op = PE_MAX;
+        CMD_SUM_REDUCE:      pe_op = PE_SUM;
+        CMD_SUB_EXP:      pe_op = (count == 8'd0) ? PE_SUB : PE_EXP;
         default:      pe_op = PE_NOP;
       endcase
     end

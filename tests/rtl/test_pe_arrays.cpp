@@ -190,9 +190,9 @@ void run_case(int n, bool exp_on_mac, int tiles, int seeds, std::uint64_t seed0)
               "compared, %llu mismatches; %lld cycles per run = T*(E + 2N + 2 + %d) + 3 (LM %d, SLN %d, SLD %d)\n",
               n, exp_on_mac ? "exp on the MAC" : "table exp", seeds, tiles, kE,
               static_cast<unsigned long long>(tally.values), static_cast<unsigned long long>(bad.count),
-              static_cast<long long>(cycles), einfuse::rtl::latency_2d(Cmd2d::sln, n, exp_on_mac),
-              einfuse::rtl::latency_2d(Cmd2d::lm, n, exp_on_mac), einfuse::rtl::latency_2d(Cmd2d::sln, n, exp_on_mac),
-              einfuse::rtl::latency_2d(Cmd2d::sld, n, exp_on_mac));
+              static_cast<long long>(cycles), einfuse::rtl::latency_2d(Cmd2d::sub_exp, n, exp_on_mac),
+              einfuse::rtl::latency_2d(Cmd2d::max_reduce, n, exp_on_mac), einfuse::rtl::latency_2d(Cmd2d::sub_exp, n, exp_on_mac),
+              einfuse::rtl::latency_2d(Cmd2d::sum_reduce, n, exp_on_mac));
   if (exp_on_mac)
     std::printf("  SLN on the MAC vs the table exp's SLN, both rounded to bf16: max %llu ulp "
                 "(%llu nonzero values; the MAC sequence reads bf16(QK - RM'))\n",
@@ -231,12 +231,12 @@ TEST_CASE("rtl pe2d_array command latencies", "[rtl][pe_arrays]") {
   for (bool mac : {true, false}) {
     const auto check_latencies = [&](auto& drv) {
       drv.set_rm(std::vector<std::uint32_t>(4, 0));
-      for (Cmd2d c : {Cmd2d::qk_first, Cmd2d::qk, Cmd2d::lm, Cmd2d::sln, Cmd2d::sld}) {
+      for (Cmd2d c : {Cmd2d::mac_first, Cmd2d::mac, Cmd2d::max_reduce, Cmd2d::sub_exp, Cmd2d::sum_reduce}) {
         INFO("command " << static_cast<int>(c) << (mac ? " (exp on MAC)" : " (table exp)"));
         REQUIRE(drv.step(c));
         int busy = 1;
         while (!drv.model2d().cmd_ready) {
-          CHECK_FALSE(drv.step(Cmd2d::qk));  // presented while busy: not accepted
+          CHECK_FALSE(drv.step(Cmd2d::mac));  // presented while busy: not accepted
           ++busy;
           REQUIRE(busy < 100);
         }

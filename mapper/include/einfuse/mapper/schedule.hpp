@@ -11,6 +11,7 @@
 // number of tiles. Nothing here allocates per operation once a TileOp's vectors have grown.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,13 @@ struct TileOp {
   /// latency, exposed only when the mapping does not interleave (0 otherwise). The array itself
   /// is free after `cycles`.
   std::uint64_t drain_cycles = 0;
+  /// PEs a spatial reduction of this Einsum runs through (the product of its reduced ranks'
+  /// spatial extents; 0 when nothing is reduced across PEs): the result's latency after the
+  /// last issue whether or not interleaving hides it from the array.
+  std::uint64_t reduction_depth = 0;
+  /// This tile's share of the Einsum's ops, by ArrayOp: summed over the stream, exactly
+  /// WorkloadEinsum::ops.
+  std::array<std::uint64_t, kArrayOpCount> actions{};
   std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;     ///< sums over `transfers`
   std::uint64_t buffer_read_bytes = 0, buffer_write_bytes = 0;  ///< sums over `transfers`
   std::vector<TileTransfer> transfers;  ///< one entry per tensor touched with a non-zero count

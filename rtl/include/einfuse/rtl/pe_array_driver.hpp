@@ -13,6 +13,8 @@
 
 #include <verilated.h>
 
+#include "einfuse/isa/array_commands.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -26,25 +28,26 @@
 
 namespace einfuse::rtl {
 
-/// pe2d_array commands (rtl/arrays/pe2d_cmds.vh).
-enum class Cmd2d : std::uint8_t { nop = 0, qk_first = 1, qk = 2, lm = 3, sln = 4, sld = 5 };
-/// pe1d_array commands (rtl/arrays/pe1d_ops.vh).
-enum class Cmd1d : std::uint8_t { nop = 0, init = 1, rm = 2, prm = 3, rd = 4, recip = 5 };
+/// pe2d_array commands: the one list in isa/ (array_commands.hpp), which generates
+/// rtl/arrays/pe2d_cmds.vh.
+using Cmd2d = isa::Pe2dCommand;
+/// pe1d_array commands (isa/, generating rtl/arrays/pe1d_ops.vh).
+using Cmd1d = isa::Pe1dCommand;
 
 /// Cycles one command keeps the 2D array (docs/rtl-arrays.md): the next command can be
 /// accepted this many cycles after it, and its results are visible one cycle later still.
 constexpr int latency_2d(Cmd2d c, int n, bool exp_on_mac) {
   switch (c) {
-    case Cmd2d::lm:
-    case Cmd2d::sld: return n;
-    case Cmd2d::sln: return exp_on_mac ? 8 : 2;
+    case Cmd2d::max_reduce:
+    case Cmd2d::sum_reduce: return n;
+    case Cmd2d::sub_exp: return exp_on_mac ? 8 : 2;
     default: return 1;
   }
 }
 /// Cycles between the starts of two tiles of the tile loop (the 2D array's QK beat 0):
 /// E (QK) + N (LM) + 2 (RM on the 1D array, then RM' visible) + L_SLN + N (SLD).
 constexpr std::int64_t tile_period(int n, int e, bool exp_on_mac) {
-  return e + 2 * n + 2 + latency_2d(Cmd2d::sln, n, exp_on_mac);
+  return e + 2 * n + 2 + latency_2d(Cmd2d::sub_exp, n, exp_on_mac);
 }
 /// Cycles of a run of `tiles` tiles: from the cycle the first QK beat is accepted up to the
 /// cycle in which 1/RD of the last tile is visible (the last RD, then RECIP, follow the last
@@ -207,36 +210,36 @@ class PeArrayDriver {
         if (b == 0 && t == 0) c1 = Cmd1d::init;
         if (b == 1 && t > 0) {
           run.tiles.back().sld = col_out();
-          c1 = Cmd1d::rd;
+          c1 = Cmd1d::scale_add;
         }
-        must(step(b == 0 ? Cmd2d::qk_first : Cmd2d::qk, c1, qe.data(), ke.data()), "QK beat");
+        must(step(b == 0 ? Cmd2d::mac_first : Cmd2d::mac, c1, qe.data(), ke.data()), "QK beat");
         if (b == 1 && t > 0) run.tiles.back().rd = rd();
       }
       // s+E: LM accepted (the last beat runs now; QK is visible after this cycle)
-      must(step(Cmd2d::lm), "LM");
+      must(step(Cmd2d::max_reduce), "LM");
       rec.qk = pe_values();
-      run.phases.push_back({Cmd2d::lm, 1 + wait_ready()});
+      run.phases.push_back({Cmd2d::max_reduce, 1 + wait_ready()});
       // s+E+N: LM's last row runs; LM is visible in the next cycle, when RM runs on the 1D
       // array; RM' is visible one cycle after that
       step(Cmd2d::nop);
       rec.lm = col_out();
-      step(Cmd2d::nop, Cmd1d::rm);
+      step(Cmd2d::nop, Cmd1d::max_merge);
       rec.rm = rm();
       // s+E+N+2: SLN on the 2D array (registers RM'), PRM on the 1D array
-      must(step(Cmd2d::sln, Cmd1d::prm), "SLN");
+      must(step(Cmd2d::sub_exp, Cmd1d::exp_diff), "SLN");
       rec.prm = prm();
-      run.phases.push_back({Cmd2d::sln, 1 + wait_ready()});
+      run.phases.push_back({Cmd2d::sub_exp, 1 + wait_ready()});
       // s+E+N+2+L_SLN: SLD accepted in SLN's last cycle; SLN is visible after it
-      must(step(Cmd2d::sld), "SLD");
+      must(step(Cmd2d::sum_reduce), "SLD");
       rec.sln = pe_values();
-      run.phases.push_back({Cmd2d::sld, 1 + wait_ready()});
+      run.phases.push_back({Cmd2d::sum_reduce, 1 + wait_ready()});
       // s+E+2N+2+L_SLN: SLD's last row runs; the next tile starts in this cycle
       run.tiles.push_back(std::move(rec));
     }
     // after the last tile: SLD visible, then RD, then RECIP (1/RD, for AV = RNV / RD)
     step(Cmd2d::nop);
     run.tiles.back().sld = col_out();
-    step(Cmd2d::nop, Cmd1d::rd);
+    step(Cmd2d::nop, Cmd1d::scale_add);
     run.tiles.back().rd = rd();
     step(Cmd2d::nop, Cmd1d::recip);
     run.rcp = rcp();
