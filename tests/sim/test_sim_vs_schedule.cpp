@@ -1,0 +1,112 @@
+// The SystemC model against the list-scheduled Schedule (mapper::simulate) and the closed
+// form: with the cost model's op timing, unbounded queues and the ideal DRAM the simulated
+// cycles equal the Schedule's makespan exactly (and with DRAM switched off its compute
+// makespan); busy cycles, actions and DRAM bytes equal the cost model's. With the structural
+// op timing the difference is printed and attributed to its two named effects.
+#include <catch2/catch.hpp>
+
+#include "paper_fixture.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "einfuse/einsum/shape.hpp"
+#include "einfuse/isa/program.hpp"
+#include "einfuse/sim/simulator.hpp"
+
+using namespace einfuse;
+using mapper::paper::Design;
+
+namespace {
+
+struct Case {
+  Design design;
+  std::int64_t batch, heads, dim, len;
+};
+
+}  // namespace
+
+TEST_CASE("sim: cost-model timing with ideal DRAM equals the Schedule's makespan exactly", "[sim]") {
+  const std::vector<Case> cases = {{Design::fusemax, 1, 1, 64, 1024}, {Design::fusemax, 2, 2, 64, 1024},
+                                   {Design::arch, 2, 1, 64, 1024},    {Design::cascade, 1, 2, 64, 1024},
+                                   {Design::flat, 2, 1, 64, 1024},    {Design::unfused, 2, 2, 64, 512}};
+  for (const Case& c : cases) {
+    auto& ctx = test::paper_context();
+    einsum::ModelSpec m = test::paper_model("BERT");
+    m.batch = c.batch;
+    m.heads = m.kv_heads = c.heads;
+    m.head_dim = m.value_dim = c.dim;
+    const auto d = mapper::paper::attention_design(ctx, c.design, m, c.len, false);
+    const einsum::Cascade& cascade = ctx.cascade(d.cascade);
+    mapper::Workload w = mapper::make_workload(cascade, einsum::bind_shape(cascade, d.shape));
+    const mapper::CostReport cost = mapper::evaluate(w, d.arch, d.mapping, d.options);
+    const mapper::Schedule s(w, d.arch, d.mapping);
+    const mapper::ScheduleTotals list = mapper::simulate(s);
+    const isa::Program p(s, isa::buffer_footprints(cost));
+    const std::string name = std::string(mapper::paper::design_name(c.design)) + " B=" + std::to_string(c.batch) +
+                             " H=" + std::to_string(c.heads) + " P=M=" + std::to_string(c.len);
+    INFO(name);
+
+    sim::SimOptions o;
+    const isa::RunResult r = sim::simulate(p, o);
+    CHECK(r.cycles == list.makespan_cycles);
+    for (std::size_t a = 0; a < d.arch.arrays.size(); ++a) {
+      CHECK(r.units[a].busy_cycles == cost.arrays[a].busy_cycles);
+      std::array<std::uint64_t, mapper::kArrayOpCount> expect{};
+      for (std::size_t e = 0; e < w.einsums.size(); ++e)
+        if (cost.einsums[e].array == d.arch.arrays[a].name)
+          for (std::size_t k = 0; k < expect.size(); ++k) expect[k] += w.einsums[e].ops[k];
+      CHECK(r.units[a].actions == expect);
+      // Every cycle of the run is busy or charged to a cause.
+      std::uint64_t total = r.units[a].busy_cycles;
+      for (std::uint64_t st : r.units[a].stalls) total += st;
+      CHECK(total == r.cycles);
+    }
+    for (std::size_t t = 0; t < w.tensors.size(); ++t) {
+      CHECK(r.tensors[t].dram_read_bytes == cost.tensors[t].dram_read_bytes);
+      CHECK(r.tensors[t].dram_write_bytes == cost.tensors[t].dram_write_bytes);
+    }
+    CHECK(r.dram_bytes == cost.dram_bytes);
+
+    o.dram = sim::DramModel::none;
+    const isa::RunResult compute = sim::simulate(p, o);
+    CHECK(compute.cycles == list.compute_makespan_cycles);
+
+    o.dram = sim::DramModel::ideal;
+    o.op_timing = sim::OpTiming::structural;
+    const isa::RunResult structural = sim::simulate(p, o);
+    CHECK(structural.cycles >= r.cycles);
+    std::printf("sim %-32s closed form %10llu | list-scheduled %10llu | sim cost-model timing %10llu | structural %10llu "
+                "(+%llu: operand register and reduction depth)\n",
+                name.c_str(), static_cast<unsigned long long>(cost.latency_cycles),
+                static_cast<unsigned long long>(list.makespan_cycles), static_cast<unsigned long long>(r.cycles),
+                static_cast<unsigned long long>(structural.cycles),
+                static_cast<unsigned long long>(structural.cycles - r.cycles));
+    for (const isa::UnitActivity& u : structural.units)
+      if (u.block == isa::Block::pe2d_array || u.block == isa::Block::pe1d_array)
+        std::printf("    structural %-6s busy %10llu, waiting for a producer %10llu, for DRAM %10llu\n", u.name.c_str(),
+                    static_cast<unsigned long long>(u.busy_cycles),
+                    static_cast<unsigned long long>(u.stalls[static_cast<std::size_t>(isa::StallCause::producer)]),
+                    static_cast<unsigned long long>(u.stalls[static_cast<std::size_t>(isa::StallCause::dram)]));
+  }
+}
+
+TEST_CASE("sim: a bounded command queue holds the controller back, never ahead", "[sim]") {
+  auto& ctx = test::paper_context();
+  einsum::ModelSpec m = test::paper_model("BERT");
+  m.batch = 2;
+  m.heads = m.kv_heads = 1;
+  m.head_dim = m.value_dim = 64;
+  const auto d = mapper::paper::attention_design(ctx, Design::fusemax, m, 1024, false);
+  const einsum::Cascade& cascade = ctx.cascade(d.cascade);
+  mapper::Workload w = mapper::make_workload(cascade, einsum::bind_shape(cascade, d.shape));
+  const mapper::CostReport cost = mapper::evaluate(w, d.arch, d.mapping, d.options);
+  const mapper::Schedule s(w, d.arch, d.mapping);
+  const isa::Program p(s, isa::buffer_footprints(cost));
+  sim::SimOptions o;
+  const std::uint64_t unbounded = sim::simulate(p, o).cycles;
+  o.queue_depth = 1;
+  const isa::RunResult bounded = sim::simulate(p, o);
+  CHECK(bounded.cycles >= unbounded);
+  for (std::size_t a = 0; a < d.arch.arrays.size(); ++a) CHECK(bounded.units[a].busy_cycles == cost.arrays[a].busy_cycles);
+}
