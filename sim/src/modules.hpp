@@ -23,11 +23,14 @@ __extension__ typedef unsigned __int128 u128;
 inline sc_core::sc_time cycles(u64 n) { return sc_core::sc_time(static_cast<double>(n), sc_core::SC_NS); }
 inline u64 now_cycles() { return static_cast<u64>(sc_core::sc_time_stamp().value() / cycles(1).value()); }
 
-/// The tokens: when each command's end and result are (or will be) visible.
+/// The tokens: when each command's end and result are (or will be) visible. Kept for the
+/// whole run (a few dozen bytes per command); forgetting the ones no later command names is
+/// the next step for long runs.
 class TokenBoard {
  public:
   struct Token {
     bool known = false;
+    bool load = false;  ///< a DMA load's token (stall attribution: dram, not producer)
     u64 end = 0, result = 0;
     sc_core::sc_event known_event;
   };
@@ -36,9 +39,10 @@ class TokenBoard {
     if (!p) p = std::make_unique<Token>();
     return *p;
   }
-  void set(u64 id, u64 end, u64 result) {
+  void set(u64 id, u64 end, u64 result, bool load = false) {
     Token& t = at(id);
     t.known = true;
+    t.load = load;
     t.end = end;
     t.result = result;
     t.known_event.notify(sc_core::SC_ZERO_TIME);
@@ -46,13 +50,14 @@ class TokenBoard {
     ++done;
     done_event.notify(sc_core::SC_ZERO_TIME);
   }
-  /// Blocks the calling thread until the wait is met.
-  void wait_for(const isa::Wait& w) {
+  /// Blocks the calling thread until the wait is met; true when it was a load's token.
+  bool wait_for(const isa::Wait& w) {
     Token& t = at(w.command);
     while (!t.known) sc_core::wait(t.known_event);
     const u64 when = w.result ? t.result : t.end;
     const u64 now = now_cycles();
     if (when > now) sc_core::wait(cycles(when - now));
+    return t.load;
   }
   u64 makespan = 0, done = 0;
   sc_core::sc_event done_event;

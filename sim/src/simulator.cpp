@@ -43,8 +43,8 @@ class ArrayUnit : public sc_core::sc_module {
       const isa::Command c = queue.pop();
       for (const isa::Wait& w : c.waits) {
         const u64 from = now_cycles();
-        s_.tokens.wait_for(w);
-        charge(stats_, is_load(w.command) ? StallCause::dram : StallCause::producer, from);
+        const bool load = s_.tokens.wait_for(w);
+        charge(stats_, load ? StallCause::dram : StallCause::producer, from);
       }
       u64 busy = c.cycles, drain = c.drain_cycles;
       if (s_.options.op_timing == OpTiming::structural) {
@@ -59,12 +59,6 @@ class ArrayUnit : public sc_core::sc_module {
       for (std::size_t k = 0; k < stats_.actions.size(); ++k) stats_.actions[k] += c.actions[k];
     }
   }
-  bool is_load(u64 id) const { return loads_.count(id) != 0; }
-
- public:
-  std::unordered_map<u64, bool> loads_;  ///< load ids of queued commands (stall attribution)
-
- private:
   Shared& s_;
   isa::UnitActivity& stats_;
 };
@@ -95,7 +89,7 @@ class Dma : public sc_core::sc_module {
       ++t.dram_accesses;
       if (c.kind == isa::CommandKind::load) {
         const u64 done = std::max(now_cycles(), dram_.to_cycles(slot));
-        s_.tokens.set(c.id, done, done);
+        s_.tokens.set(c.id, done, done, true);
         stats_.busy_cycles += dram_.to_cycles(dram_.transfer_ticks(c.bytes));
       } else {
         sc_core::sc_spawn([this, c, slot] {
@@ -147,16 +141,12 @@ class Controller : public sc_core::sc_module {
           while (a.queue.full()) sc_core::wait(a.queue.popped_);
           s_.controller_wait = StallCause::fill_drain;
         }
-        for (const isa::Wait& w : c.waits)
-          if (pending_loads_.count(w.command)) a.loads_[w.command] = true;
         a.queue.push(std::move(c));
       } else {
-        if (c.kind == isa::CommandKind::load) pending_loads_[c.id] = true;
         dma_.queue.push(std::move(c));
       }
       // Let the units see the command before the next is issued (delta cycle).
       sc_core::wait(sc_core::SC_ZERO_TIME);
-      if (pending_loads_.size() > 4096) pending_loads_.clear();
     }
     for (ArrayUnit* a : arrays_) {
       a->queue.closed = true;
@@ -170,7 +160,6 @@ class Controller : public sc_core::sc_module {
   Dma& dma_;
   DramChannel& dram_;
   isa::UnitActivity& stats_;
-  std::unordered_map<u64, bool> pending_loads_;
 };
 
 }  // namespace
