@@ -27,8 +27,9 @@ void charge(isa::UnitActivity& u, StallCause c, u64 from) {
 class ArrayUnit : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(ArrayUnit);
-  ArrayUnit(sc_core::sc_module_name n, Shared& s, isa::UnitActivity& stats, std::size_t depth)
-      : sc_module(n), queue(depth), s_(s), stats_(stats) {
+  ArrayUnit(sc_core::sc_module_name n, Shared& s, isa::UnitActivity& stats, std::vector<isa::TensorCounts>& tensors,
+            std::size_t depth)
+      : sc_module(n), queue(depth), s_(s), stats_(stats), tensors_(tensors) {
     SC_THREAD(run);
   }
   CommandQueue queue;
@@ -57,11 +58,51 @@ class ArrayUnit : public sc_core::sc_module {
       ++stats_.commands;
       stats_.busy_cycles += busy;
       for (std::size_t k = 0; k < stats_.actions.size(); ++k) stats_.actions[k] += c.actions[k];
+      for (const isa::Operand& o : c.operands) {
+        tensors_[static_cast<std::size_t>(o.tensor)].buffer_read_bytes += o.read_bytes;
+        tensors_[static_cast<std::size_t>(o.tensor)].buffer_write_bytes += o.write_bytes;
+      }
     }
   }
   Shared& s_;
   isa::UnitActivity& stats_;
+  std::vector<isa::TensorCounts>& tensors_;
 };
+
+double energy_of(const mapper::ArchSpec& arch, const char* action) {
+  auto it = arch.energy_pj.find(action);
+  return it == arch.energy_pj.end() ? 0.0 : it->second;
+}
+
+// Energy from the run's action counts and the arch's per-action table, charged as the cost
+// model charges it (docs/cost-model.md): each op, two register reads and a write per micro-op,
+// buffer bytes per row access, DRAM bytes per access.
+void charge_energy(const mapper::ArchSpec& arch, isa::RunResult& r) {
+  double ops = 0, exp = 0, reg = 0, buf_r = 0, buf_w = 0;
+  const double per_uop = 2 * energy_of(arch, "register_read") + energy_of(arch, "register_write");
+  for (std::size_t a = 0; a < arch.arrays.size(); ++a)
+    for (std::size_t k = 0; k < mapper::kArrayOpCount; ++k) {
+      const auto op = static_cast<mapper::ArrayOp>(k);
+      const double n = static_cast<double>(r.units[a].actions[k]);
+      const double pj = n * mapper::array_op_energy(arch, arch.arrays[a], op);
+      (op == mapper::ArrayOp::exp ? exp : ops) += pj;
+      reg += static_cast<double>(r.units[a].actions[k] * mapper::array_op_micro_ops(arch.arrays[a], op)) * per_uop;
+    }
+  for (const isa::TensorCounts& t : r.tensors) {
+    buf_r += static_cast<double>(t.buffer_read_bytes);
+    buf_w += static_cast<double>(t.buffer_write_bytes);
+  }
+  const double row_bytes = arch.global_buffer.row_bits / 8.0;
+  r.energy_pj_by_action["ops (exp excluded)"] = ops;
+  r.energy_pj_by_action["exp"] = exp;
+  r.energy_pj_by_action["register"] = reg;
+  r.energy_pj_by_action["buffer_read"] = buf_r * energy_of(arch, "buffer_read_row") / row_bytes;
+  r.energy_pj_by_action["buffer_write"] = buf_w * energy_of(arch, "buffer_write_row") / row_bytes;
+  r.energy_pj_by_action["dram"] =
+      static_cast<double>(r.dram_bytes) * energy_of(arch, "dram_access") / (arch.dram.access_bits / 8.0);
+  r.energy_pj = 0;
+  for (const auto& [action, pj] : r.energy_pj_by_action) r.energy_pj += pj;
+}
 
 /// The DMA: takes loads and stores in program order and reserves their bytes on the channel
 /// then (the ideal channel's order); a load completes when the channel has moved it, a store
@@ -188,7 +229,7 @@ isa::RunResult simulate(const isa::Program& program, const SimOptions& options) 
   for (std::size_t a = 0; a < arch.arrays.size(); ++a) {
     const char* kind = isa::module_name(isa::array_block(arch.arrays[a]));
     arrays.push_back(std::make_unique<ArrayUnit>((std::string(kind) + "_" + arch.arrays[a].name).c_str(), s, r.units[a],
-                                                 options.queue_depth));
+                                                 r.tensors, options.queue_depth));
     raw.push_back(arrays.back().get());
   }
   Dma dma("dma", s, dram, r.units[arch.arrays.size()], r.tensors);
@@ -204,6 +245,7 @@ isa::RunResult simulate(const isa::Program& program, const SimOptions& options) 
     if (r.cycles > accounted) u.stalls[static_cast<std::size_t>(isa::StallCause::fill_drain)] += r.cycles - accounted;
   }
   for (const isa::TensorCounts& t : r.tensors) r.dram_bytes += t.dram_read_bytes + t.dram_write_bytes;
+  charge_energy(arch, r);
   return r;
 }
 

@@ -67,6 +67,13 @@ TEST_CASE("sim: cost-model timing with ideal DRAM equals the Schedule's makespan
       CHECK(r.tensors[t].dram_write_bytes == cost.tensors[t].dram_write_bytes);
     }
     CHECK(r.dram_bytes == cost.dram_bytes);
+    for (std::size_t t = 0; t < w.tensors.size(); ++t) {
+      CHECK(r.tensors[t].buffer_read_bytes == cost.tensors[t].buffer_read_bytes);
+      CHECK(r.tensors[t].buffer_write_bytes == cost.tensors[t].buffer_write_bytes);
+    }
+    // Energy from the sim's own counts and the same per-action tables (sums in another order).
+    CHECK(r.energy_pj == Approx(cost.energy.total_pj).epsilon(1e-12));
+    for (const auto& [action, pj] : cost.energy.by_action) CHECK(r.energy_pj_by_action.at(action) == Approx(pj).epsilon(1e-12));
 
     o.dram = sim::DramModel::none;
     const isa::RunResult compute = sim::simulate(p, o);
