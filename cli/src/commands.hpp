@@ -17,6 +17,7 @@ void add_cost_command(CLI::App& app, std::function<int()>& action);
 void add_compare_command(CLI::App& app, std::function<int()>& action);
 void add_map_command(CLI::App& app, std::function<int()>& action);
 void add_rtl_command(CLI::App& app, std::function<int()>& action);
+void add_sim_command(CLI::App& app, std::function<int()>& action);
 
 class Commands {
  public:
@@ -26,7 +27,7 @@ class Commands {
     static constexpr Adder kCommands[] = {
         add_check_command,   add_run_command,   add_summary_command, add_gpu_command,
         add_map_command,     add_cost_command,  add_explore_command, add_merge_command,
-        add_compare_command, add_rtl_command,
+        add_compare_command, add_sim_command,   add_rtl_command,
     };
     for (Adder add : kCommands) add(app, action_);
   }
