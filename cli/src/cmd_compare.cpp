@@ -134,16 +134,11 @@ std::string joules(double pj) {
 }
 
 int run_compare(const CompareOptions& o) {
-  bool known = false;
   paper::Design design = paper::Design::fusemax;
-  for (paper::Design d : paper::all_designs()) {
-    if (o.design == paper::design_name(d)) {
-      design = d;
-      known = true;
-    }
-  }
-  if (!known) {
-    std::cerr << "einfuse compare: error: --design '" << o.design << "': expected unfused, flat, cascade, arch or fusemax\n";
+  try {
+    design = paper::parse_design(o.design);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "einfuse compare: error: --design " << e.what() << "\n";
     return kBadInput;
   }
   std::int64_t seq = 0;

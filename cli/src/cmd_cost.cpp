@@ -41,14 +41,11 @@ int mapping_failed(const std::string& message) {
 // --paper-design: the cascade, arch, shape and mapping of one of the paper's designs.
 Costed paper_design(const CostCommandOptions& o, std::string& shape_text) {
   paper::Design design = paper::Design::fusemax;
-  bool found = false;
-  for (paper::Design d : paper::all_designs()) {
-    if (o.paper_design == paper::design_name(d)) {
-      design = d;
-      found = true;
-    }
+  try {
+    design = paper::parse_design(o.paper_design);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--paper-design ") + e.what());
   }
-  if (!found) throw std::invalid_argument("--paper-design '" + o.paper_design + "': expected unfused, flat, cascade, arch or fusemax");
   if (o.shape.model.empty() || o.shape.seq.empty()) throw std::invalid_argument("--paper-design needs --model and --seq");
   paper::Context ctx = paper::Context::load_default();
   const einsum::ModelSpec model = einsum::load_model(o.shape.model, ctx.models_dir);

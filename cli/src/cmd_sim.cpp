@@ -44,14 +44,16 @@ struct Design {
 };
 
 Design paper_design(const SimCommandOptions& o) {
-  const paper::Design* found = nullptr;
-  for (const paper::Design& d : paper::all_designs())
-    if (o.paper_design == paper::design_name(d)) found = &d;
-  if (!found) throw std::invalid_argument("--paper-design '" + o.paper_design + "': expected unfused, flat, cascade, arch or fusemax");
+  paper::Design design = paper::Design::fusemax;
+  try {
+    design = paper::parse_design(o.paper_design);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--paper-design ") + e.what());
+  }
   if (o.shape.model.empty() || o.shape.seq.empty()) throw std::invalid_argument("--paper-design needs --model and --seq");
   paper::Context ctx = paper::Context::load_default();
   const einsum::ModelSpec model = einsum::load_model(o.shape.model, ctx.models_dir);
-  const paper::DesignInstance d = paper::attention_design(ctx, *found, model, einsum::parse_length(o.shape.seq), false);
+  const paper::DesignInstance d = paper::attention_design(ctx, design, model, einsum::parse_length(o.shape.seq), false);
   ctx.cascade(d.cascade);  // loads it
   Design out{d.cascade, ctx.cascades.at(d.cascade), {}, d.arch, d.mapping, d.options};
   out.shape = einsum::bind_shape(*out.cascade, d.shape);

@@ -219,6 +219,12 @@ const char* design_name(Design d) {
   return "?";
 }
 
+Design parse_design(const std::string& name) {
+  for (Design d : all_designs())
+    if (name == design_name(d)) return d;
+  throw std::invalid_argument("'" + name + "': expected unfused, flat, cascade, arch or fusemax");
+}
+
 namespace {
 const char* arch_stem(Design d) {
   switch (d) {

@@ -27,6 +27,9 @@ std::string length_label(std::int64_t seq_len);
 enum class Design { unfused, flat, cascade, arch, fusemax };
 const std::vector<Design>& all_designs();
 const char* design_name(Design d);  ///< "unfused", "flat", "cascade", "arch", "fusemax"
+/// The design of a name given by design_name(); throws std::invalid_argument naming the
+/// expected ones ("'NAME': expected unfused, flat, cascade, arch or fusemax").
+Design parse_design(const std::string& name);
 
 /// One row of flat_dataflows.csv: the FLAT dataflow the paper uses at one (model, length).
 struct FlatDataflow {
