@@ -182,6 +182,16 @@ class DenseRunner {
     if (job_.written) job_.written[off] = 1;
   }
   bool must_write(bool seen) const { return regs_.mask < 0 || !lhs_only_mask_ || seen; }
+  /// The end of this job for one output: stored, or kept as the running value of a split
+  /// reduction (DenseJob::suspend).
+  void finish(std::int64_t off, double value, bool seen) {
+    if (job_.suspend) {
+      job_.partial[off] = value;
+      job_.partial_seen[off] = seen ? 1 : 0;
+    } else if (must_write(seen)) {
+      store(off, value);
+    }
+  }
 
   std::vector<RankId> without_lane(const std::vector<RankId>& vars) const {
     std::vector<RankId> out;
@@ -209,11 +219,24 @@ class DenseRunner {
         if (lane_ >= 0) values_[uidx(lane_)] = l0;
         std::fill_n(res.begin(), n, outer_identity);
         std::fill_n(seen_out.begin(), n, std::uint8_t{0});
+        if (job_.resume) {
+          for (std::size_t l = 0; l < n; ++l) {
+            const std::int64_t off = base + (l0 + static_cast<std::int64_t>(l)) * lstride;
+            res[l] = job_.partial[off];
+            seen_out[l] = job_.partial_seen[off];
+          }
+        }
         outer.start();
         do {
           if (has_inner) {
-            std::fill_n(acc.begin(), n, 0.0);
-            std::fill_n(seen_in.begin(), n, std::uint8_t{0});
+            // Without an outer reduction the inner sum is the running value (resumed).
+            if (job_.resume && !has_outer) {
+              std::copy_n(res.begin(), n, acc.begin());
+              std::copy_n(seen_out.begin(), n, seen_in.begin());
+            } else {
+              std::fill_n(acc.begin(), n, 0.0);
+              std::fill_n(seen_in.begin(), n, std::uint8_t{0});
+            }
             inner.start();
             do {
               program_->run(values_, l0, n);
@@ -242,9 +265,7 @@ class DenseRunner {
             }
           }
         } while (outer.next());
-        for (std::size_t l = 0; l < n; ++l) {
-          if (must_write(seen_out[l])) store(base + (l0 + static_cast<std::int64_t>(l)) * lstride, res[l]);
-        }
+        for (std::size_t l = 0; l < n; ++l) finish(base + (l0 + static_cast<std::int64_t>(l)) * lstride, res[l], seen_out[l]);
       }
     } while (points.next());
   }
@@ -261,11 +282,19 @@ class DenseRunner {
     do {
       double res = reduce_identity(job_.outer_op);
       bool seen_out = false;
+      if (job_.resume) {
+        res = job_.partial[out_offset()];
+        seen_out = job_.partial_seen[out_offset()] != 0;
+      }
       outer.start();
       do {
         if (lane_is_inner) {
           double acc = 0.0;
           bool seen_in = false;
+          if (job_.resume && !has_outer) {  // the inner sum is the running value
+            acc = res;
+            seen_in = seen_out;
+          }
           inner.start();
           do {
             for (std::int64_t l0 = lanes.lo; l0 < lanes.hi; l0 += static_cast<std::int64_t>(kBlock)) {
@@ -289,7 +318,7 @@ class DenseRunner {
           }
         }
       } while (outer.next());
-      if (must_write(seen_out)) store(out_offset(), res);
+      finish(out_offset(), res, seen_out);
     } while (points.next());
   }
 

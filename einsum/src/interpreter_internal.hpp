@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "einfuse/einsum/cascade.hpp"
@@ -100,6 +101,16 @@ struct DenseJob {
   const Expr* body = nullptr;
   const Expr* where = nullptr;
   bool round_output = false;  ///< round written values to num.storage
+  /// A reduction split over several jobs (tiles of its reduced ranks, in the order of the
+  /// whole reduction): `partial` holds each output's running value (outer result, or the
+  /// inner sum when there is no outer reduction) and `partial_seen` whether an unmasked
+  /// point has been met, at the same offsets as `out`. `resume` starts from them instead of
+  /// the identity; `suspend` leaves the result there instead of storing it. A split of the
+  /// inner ranks under an outer reduction is not representable (the caller refuses it).
+  double* partial = nullptr;
+  std::uint8_t* partial_seen = nullptr;
+  bool resume = false;
+  bool suspend = false;
 };
 
 /// interpreter_dense.cpp: runs a job with the vectorised row evaluator.
@@ -116,6 +127,40 @@ bool contraction_applies(const Cascade& c, const BoundShape& shape, const Einsum
 
 /// interpreter_populate.cpp: top-k and filter.
 void run_populate(const EinsumTask& task);
+
+// --- interpreter_execution.cpp: the state of one run --------------------------------------
+
+/// Every tensor of a run and the engine that runs an Einsum over given ranges. interpret()
+/// runs the whole evaluation order through it; TileExecution a tile at a time.
+class Execution {
+ public:
+  Execution(const Cascade& c, const BoundShape& shape, const RunOptions& options);
+  /// Checks the inputs and allocates every tensor (defaults, init slices, inputs rounded).
+  void allocate(const TensorMap& inputs);
+  /// Runs a group of evaluation_order(): each member, step by step for an iterative one.
+  void run_group(const std::vector<EinsumId>& group);
+  /// Runs one Einsum over `ranges` (by RankId), the whole job at once.
+  void run_einsum(EinsumId id, const std::vector<VarRange>& ranges);
+  /// An i32 result outside the i32 range is an error at its Einsum.
+  void check_i32_result(const Einsum& e) const;
+  EinsumNumerics numerics_of(const Einsum& e) const;
+  std::vector<VarRange> full_ranges() const;
+  /// The outputs (and intermediates when asked), moved out: call once, at the end.
+  TensorMap results(bool keep_intermediates);
+  TensorStore& store() { return store_; }
+  const Cascade& cascade() const { return c_; }
+  const BoundShape& shape() const { return shape_; }
+
+ private:
+  bool rounds() const { return options_.numerics != Numerics::fp64; }
+  [[noreturn]] void fail(SourceLoc loc, const std::string& message, const std::string& expected) const;
+  void check_integers(const Tensor& tensor, const DenseTensor& given) const;
+
+  const Cascade& c_;
+  const BoundShape& shape_;
+  RunOptions options_;
+  TensorStore store_;
+};
 
 // --- interpreter_vector_eval.cpp: expressions over a row of lanes ------------------------
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "einfuse/einsum/diagnostics.hpp"
+#include "einfuse/einsum/safe_write.hpp"
 
 namespace einfuse::einsum {
 namespace {
@@ -237,11 +238,11 @@ DenseTensor read_npy(const std::string& path, NpyType* stored) {
 
 void write_npy(const std::string& path, const DenseTensor& tensor, NpyType type) {
   const std::string bytes = format_npy(tensor, type, path);  // fails before touching the file
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) fail(path, "cannot open file for writing", "a writable path");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) fail(path, "write error (disk full?)");
+  try {
+    write_file_safely(path, bytes);
+  } catch (const std::runtime_error& e) {
+    fail(path, e.what(), "a writable path");
+  }
 }
 
 }  // namespace einfuse::einsum

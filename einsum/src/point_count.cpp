@@ -75,6 +75,7 @@ Op negated(Op op) {
 /// A counting variable: one rank variable, or consecutive split parts merged into one.
 struct Var {
   std::int64_t extent = 1;
+  std::int64_t offset = 0;    ///< the box's first value: the variable is offset + [0, extent)
   std::vector<RankId> ranks;  ///< coarsest first
   bool projected = false;
   bool in_general = false;    ///< mentioned by a general constraint (never merged)
@@ -102,6 +103,12 @@ class Counter {
     for (RankId r : space_.vars) {
       Var v;
       v.extent = shape_.extent(r);
+      if (!space_.box.empty()) {
+        const auto [lo, hi] = space_.box[idx(r)];
+        v.offset = lo;
+        v.extent = std::max<std::int64_t>(0, hi - lo);
+      }
+      if (v.extent == 0) return 0;
       v.ranks = {r};
       v.projected = std::find(space_.projected.begin(), space_.projected.end(), r) != space_.projected.end();
       vars_.push_back(std::move(v));
@@ -175,6 +182,8 @@ class Counter {
     Wide k = Wide{a->constant} - Wide{b->constant};
     for (const auto& [r, coeff] : a->terms) lin.coeff[var_of(r, *e)] += coeff;
     for (const auto& [r, coeff] : b->terms) lin.coeff[var_of(r, *e)] -= coeff;
+    // Counting runs over [0, extent) of each variable: x = offset + y shifts the constant.
+    for (std::size_t v = 0; v < vars_.size(); ++v) k += lin.coeff[v] * vars_[v].offset;
     // Normalise to `f >= 0`, `f == 0` or `f != 0` over the integers.
     const auto flip = [&] {
       for (Wide& x : lin.coeff) x = -x;
@@ -387,7 +396,7 @@ class Counter {
 
   void set(std::size_t v, std::int64_t value) {
     values_[v] = value;
-    if (vars_[v].ranks.size() == 1) rank_values_[idx(vars_[v].ranks.front())] = value;
+    if (vars_[v].ranks.size() == 1) rank_values_[idx(vars_[v].ranks.front())] = vars_[v].offset + value;
   }
 
   bool generals_hold() {
@@ -514,9 +523,12 @@ std::uint64_t count_points(const Cascade& c, const BoundShape& shape, const Eins
 
 std::uint64_t count_points_brute_force(const Cascade& c, const BoundShape& shape,
                                        const PointSpace& space, std::uint64_t limit) {
+  const auto lo = [&](RankId r) { return space.box.empty() ? 0 : space.box[idx(r)].first; };
+  const auto hi = [&](RankId r) { return space.box.empty() ? shape.extent(r) : space.box[idx(r)].second; };
   std::uint64_t size = 1;
   for (RankId r : space.vars) {
-    if (__builtin_mul_overflow(size, static_cast<std::uint64_t>(shape.extent(r)), &size) || size > limit) {
+    if (hi(r) <= lo(r)) return 0;
+    if (__builtin_mul_overflow(size, static_cast<std::uint64_t>(hi(r) - lo(r)), &size) || size > limit) {
       throw CascadeError(c.source.get(), space.loc,
                          "the iteration space is too large to enumerate (limit " + std::to_string(limit) + " points)",
                          "smaller sizes");
@@ -528,10 +540,11 @@ std::uint64_t count_points_brute_force(const Cascade& c, const BoundShape& shape
     (proj ? inner : outer).push_back(r);
   }
   std::vector<std::int64_t> values(c.ranks.size(), 0);
+  for (RankId r : space.vars) values[idx(r)] = lo(r);
   const auto advance = [&](const std::vector<RankId>& vs) {
     for (RankId r : vs) {
-      if (++values[idx(r)] < shape.extent(r)) return true;
-      values[idx(r)] = 0;
+      if (++values[idx(r)] < hi(r)) return true;
+      values[idx(r)] = lo(r);
     }
     return false;
   };
@@ -541,7 +554,7 @@ std::uint64_t count_points_brute_force(const Cascade& c, const BoundShape& shape
     do {
       found = !space.predicate || eval_index(c, shape, *space.predicate, values) != 0;
     } while (!found && advance(inner));
-    for (RankId r : inner) values[idx(r)] = 0;
+    for (RankId r : inner) values[idx(r)] = lo(r);
     count += found ? 1 : 0;
   } while (advance(outer));
   return count;
