@@ -104,9 +104,8 @@ class Counter {
       Var v;
       v.extent = shape_.extent(r);
       if (!space_.box.empty()) {
-        const auto [lo, hi] = space_.box[idx(r)];
-        v.offset = lo;
-        v.extent = std::max<std::int64_t>(0, hi - lo);
+        v.offset = space_.box[idx(r)].lo;
+        v.extent = std::max<std::int64_t>(0, space_.box[idx(r)].size());
       }
       if (v.extent == 0) return 0;
       v.ranks = {r};
@@ -523,8 +522,8 @@ std::uint64_t count_points(const Cascade& c, const BoundShape& shape, const Eins
 
 std::uint64_t count_points_brute_force(const Cascade& c, const BoundShape& shape,
                                        const PointSpace& space, std::uint64_t limit) {
-  const auto lo = [&](RankId r) { return space.box.empty() ? 0 : space.box[idx(r)].first; };
-  const auto hi = [&](RankId r) { return space.box.empty() ? shape.extent(r) : space.box[idx(r)].second; };
+  const auto lo = [&](RankId r) { return space.box.empty() ? 0 : space.box[idx(r)].lo; };
+  const auto hi = [&](RankId r) { return space.box.empty() ? shape.extent(r) : space.box[idx(r)].hi; };
   std::uint64_t size = 1;
   for (RankId r : space.vars) {
     if (hi(r) <= lo(r)) return 0;

@@ -72,6 +72,27 @@ void TileExecution::run(EinsumId id, const std::vector<IndexRange>& box, bool fi
   if (last) x.check_i32_result(e);
 }
 
+void TileExecution::run_cycle(const std::vector<EinsumId>& members, const std::vector<std::vector<IndexRange>>& boxes) {
+  detail::Execution& x = impl_->x;
+  const Cascade& c = x.cascade();
+  RankId step = -1;
+  for (EinsumId id : members) step = std::max(step, c.einsums[uidx(id)].step_var);
+  if (step < 0) throw std::invalid_argument("tile execution: run_cycle needs a running value among its members");
+  std::vector<std::vector<detail::VarRange>> ranges;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    ranges.push_back(x.full_ranges());
+    for (RankId v : c.einsums[uidx(members[i])].iteration_vars)
+      ranges.back()[uidx(v)] = {boxes[i][uidx(v)].lo, boxes[i][uidx(v)].hi};
+  }
+  const IndexRange steps = boxes.front()[uidx(step)];
+  for (std::int64_t r = steps.lo; r < steps.hi; ++r)
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      ranges[i][uidx(step)] = {r, r + 1};
+      x.run_einsum(members[i], ranges[i]);
+    }
+  for (EinsumId id : members) x.check_i32_result(c.einsums[uidx(id)]);
+}
+
 TensorMap TileExecution::results(bool keep_intermediates) { return impl_->x.results(keep_intermediates); }
 
 // The interpreter visits a reduction's points with the reduced variables as digits, most

@@ -297,6 +297,29 @@ u64 Schedule::op_count() const {
   return n;
 }
 
+Schedule::OpTime Schedule::op_time(int einsum, const std::array<u64, kArrayOpCount>& actions, u64 points) const {
+  const EinsumPlan& ep = einsums_[idx(einsum)];
+  u128 work = 0;
+  for (std::size_t k = 0; k < kArrayOpCount; ++k) work += static_cast<u128>(actions[k]) * ep.cycles_per_op[k];
+  OpTime t;
+  t.cycles = ceil_div(work * ep.folds, ep.spatial_pes);
+  t.array_tiles = ceil_div(static_cast<u128>(points) * ep.folds, ep.spatial_pes);
+  t.drain_cycles = ep.drain_exposed ? t.array_tiles * ep.reduction_depth : 0;
+  return t;
+}
+
+std::vector<einsum::IndexRange> Schedule::tile_box(const std::vector<std::int64_t>& loop_index) const {
+  std::vector<einsum::IndexRange> box;
+  for (std::int64_t e : w_.extent) box.push_back({0, e});
+  for (std::size_t j = 0; j < loops_.size() && j < loop_index.size(); ++j) {
+    einsum::IndexRange& r = box[idx(loops_[j].rank_id)];
+    const std::int64_t block = r.size() / loops_[j].factor;
+    r.lo += loop_index[j] * block;
+    r.hi = r.lo + block;
+  }
+  return box;
+}
+
 u64 Schedule::sweeps() const {
   return outer_count_ * static_cast<u64>(passes_) * (stage_major_ ? static_cast<u64>(stages_.size()) : 1);
 }

@@ -122,14 +122,11 @@ bool Schedule::Stream::emit(int e, u64 inner, TileOp& op) {
 
   // Compute: this tile's share of the Einsum's points and ops, over one spatial tile's PEs.
   op.points = share(we.points, ep.runs, run);
-  u128 work = 0;
-  for (std::size_t k = 0; k < kArrayOpCount; ++k) {
-    op.actions[k] = we.ops[k] ? share(we.ops[k], ep.runs, run) : 0;
-    work += static_cast<u128>(op.actions[k]) * ep.cycles_per_op[k];
-  }
-  op.cycles = ceil_div(work * ep.folds, ep.spatial_pes);
-  op.array_tiles = ceil_div(static_cast<u128>(op.points) * ep.folds, ep.spatial_pes);
-  op.drain_cycles = ep.drain_exposed ? op.array_tiles * ep.reduction_depth : 0;
+  for (std::size_t k = 0; k < kArrayOpCount; ++k) op.actions[k] = we.ops[k] ? share(we.ops[k], ep.runs, run) : 0;
+  const OpTime time = s.op_time(e, op.actions, op.points);
+  op.cycles = time.cycles;
+  op.array_tiles = time.array_tiles;
+  op.drain_cycles = time.drain_cycles;
   op.reduction_depth = ep.reduction_depth;
 
   // Data movement.

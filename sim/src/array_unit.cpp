@@ -1,6 +1,8 @@
 #include "array_unit.hpp"
 
 #include "einfuse/sim/observer.hpp"
+#include "masked_tiles.hpp"
+#include "tile_kernels.hpp"
 
 namespace einfuse::sim::detail {
 
@@ -9,13 +11,18 @@ ArrayUnit::ArrayUnit(sc_core::sc_module_name n, RunState& s, std::size_t unit)
   SC_THREAD(run);
 }
 
-void ArrayUnit::op_time(const isa::Command& c, u64& busy, u64& drain) const {
-  busy = c.cycles;
-  drain = c.drain_cycles;
+ArrayUnit::Cost ArrayUnit::cost(const isa::Command& c) const {
+  Cost k{c.cycles, c.drain_cycles, c.actions};
+  if (s_.masks)
+    if (const auto m = s_.masks->cost(c)) {
+      if (m->points == 0) return {0, 0, m->actions};  // every point masked: the tile is skipped
+      k = {m->cycles, m->drain_cycles, m->actions};
+    }
   if (s_.options.op_timing == OpTiming::structural) {
-    busy += 1;  // the operands are registered, then the op runs (docs/sim.md)
-    drain = std::max(drain, c.reduction_depth);
+    k.busy += 1;  // the operands are registered, then the op runs (docs/sim.md)
+    k.drain = std::max(k.drain, c.reduction_depth);
   }
+  return k;
 }
 
 void ArrayUnit::run() {
@@ -30,21 +37,21 @@ void ArrayUnit::run() {
       const bool load = s_.tokens.wait_for(w);
       charge(stats, load ? isa::StallCause::dram : isa::StallCause::producer, from);
     }
-    u64 busy = 0, drain = 0;
-    op_time(c, busy, drain);
+    const Cost k = cost(c);
     const u64 start = now_cycles();
-    sc_core::wait(cycles(busy));
+    if (s_.kernels) s_.kernels->execute(c);
+    sc_core::wait(cycles(k.busy));
     const u64 end = now_cycles();
-    s_.tokens.set(c.id, end, end + drain);
-    account(c, start, end, busy);
+    s_.tokens.set(c.id, end, end + k.drain);
+    account(c, k, start, end);
   }
 }
 
-void ArrayUnit::account(const isa::Command& c, u64 start, u64 end, u64 busy) {
+void ArrayUnit::account(const isa::Command& c, const Cost& cost, u64 start, u64 end) {
   isa::UnitActivity& stats = s_.result->units[unit_];
   ++stats.commands;
-  stats.busy_cycles += busy;
-  for (std::size_t k = 0; k < stats.actions.size(); ++k) stats.actions[k] += c.actions[k];
+  stats.busy_cycles += cost.busy;
+  for (std::size_t k = 0; k < stats.actions.size(); ++k) stats.actions[k] += cost.actions[k];
   for (const isa::Operand& o : c.operands) {
     isa::TensorCounts& t = s_.result->tensors[static_cast<std::size_t>(o.tensor)];
     t.buffer_read_bytes += o.read_bytes;

@@ -2,6 +2,7 @@
 // (docs/sim.md). One thread per array, a few events per command.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "sim_state.hpp"
@@ -16,9 +17,14 @@ class ArrayUnit : public sc_core::sc_module {
 
  private:
   void run();
-  /// Busy cycles and the cycles after its end at which the result is visible, by op timing.
-  void op_time(const isa::Command& c, u64& busy, u64& drain) const;
-  void account(const isa::Command& c, u64 start, u64 end, u64 busy);
+  /// What running a command costs: busy cycles, the cycles after its end at which the result
+  /// is visible, and its actions (the Program's, or from its unmasked points).
+  struct Cost {
+    u64 busy = 0, drain = 0;
+    std::array<u64, mapper::kArrayOpCount> actions{};
+  };
+  Cost cost(const isa::Command& c) const;
+  void account(const isa::Command& c, const Cost& cost, u64 start, u64 end);
   RunState& s_;
   std::size_t unit_;
   std::string label_;

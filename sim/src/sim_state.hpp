@@ -106,6 +106,9 @@ class CommandQueue {
   std::deque<isa::Command> q_;
 };
 
+class MaskedTiles;
+class TileKernels;
+
 /// The state of one run that every module sees.
 struct RunState {
   const isa::Program* program = nullptr;
@@ -115,6 +118,8 @@ struct RunState {
   /// What holds the controller back now (the cause an idle unit is charged).
   isa::StallCause controller_wait = isa::StallCause::fill_drain;
   isa::RunResult* result = nullptr;
+  MaskedTiles* masks = nullptr;     ///< with the cascade: masked tiles costed from the mask
+  TileKernels* kernels = nullptr;   ///< data mode: computes each tile's values
 };
 
 /// Charges the cycles since `from` to cause `c`.

@@ -8,12 +8,15 @@
 #include "controller.hpp"
 #include "dma.hpp"
 #include "dram_channel.hpp"
+#include "masked_tiles.hpp"
+#include "tile_kernels.hpp"
 #include "einfuse/sim/observer.hpp"
 
 namespace einfuse::sim {
+namespace detail {
+namespace {
 
-isa::RunResult simulate(const isa::Program& program, const SimOptions& options) {
-  using namespace detail;
+isa::RunResult run(const isa::Program& program, const SimOptions& options, MaskedTiles* masks, TileKernels* kernels) {
   // A fresh simulation context per run: SystemC elaborates once per context.
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
@@ -33,6 +36,9 @@ isa::RunResult simulate(const isa::Program& program, const SimOptions& options) 
   s.program = &program;
   s.options = options;
   s.result = &r;
+  s.masks = masks;
+  s.kernels = kernels;
+  if (kernels) r.mode = "data";
   std::shared_ptr<DramBackend> backend = options.dram_backend;
   DramChannel dram("dram_channel", arch, options.dram, backend);
   std::vector<std::unique_ptr<ArrayUnit>> arrays;
@@ -60,6 +66,29 @@ isa::RunResult simulate(const isa::Program& program, const SimOptions& options) 
   charge_energy(arch, r);
   if (options.observer) options.observer->on_finish(r.cycles);
   return r;
+}
+
+}  // namespace
+}  // namespace detail
+
+isa::RunResult simulate(const isa::Program& program, const SimOptions& options) {
+  return detail::run(program, options, nullptr, nullptr);
+}
+
+isa::RunResult simulate(const isa::Program& program, const einsum::Cascade& cascade, const einsum::BoundShape& shape,
+                        const SimOptions& options) {
+  detail::MaskedTiles masks(program.schedule(), cascade, shape);
+  return detail::run(program, options, &masks, nullptr);
+}
+
+DataRun simulate_data(const isa::Program& program, const einsum::Cascade& cascade, const einsum::BoundShape& shape,
+                      const einsum::TensorMap& inputs, const SimOptions& options) {
+  detail::MaskedTiles masks(program.schedule(), cascade, shape);
+  detail::TileKernels kernels(program.schedule(), cascade, shape, inputs);
+  DataRun out;
+  out.result = detail::run(program, options, &masks, &kernels);
+  out.outputs = kernels.results();
+  return out;
 }
 
 }  // namespace einfuse::sim

@@ -151,7 +151,7 @@ TEST_CASE("closed-form point counts over a box equal brute force, and tiles add 
       for (const Einsum& e : c.einsums) {
         // Tile every variable in blocks of 3 (the last block short) and sum the tiles.
         PointSpace space = iteration_space(e);
-        space.box.assign(c.ranks.size(), {0, 0});
+        space.box.assign(c.ranks.size(), IndexRange{0, 0});
         std::vector<std::int64_t> block(c.ranks.size(), 0);
         std::uint64_t total = 0;
         for (;;) {

@@ -28,9 +28,9 @@ struct PointSpace {
   std::vector<RankId> projected;
   const Expr* predicate = nullptr;
   SourceLoc loc;  ///< where errors are reported (the Einsum)
-  /// By RankId, the half-open range [first, second) each variable takes: a box of the space
-  /// (one tile). Empty: every variable runs over its whole extent.
-  std::vector<std::pair<std::int64_t, std::int64_t>> box;
+  /// By RankId, the range each variable takes: a box of the space (one tile). Empty: every
+  /// variable runs over its whole extent.
+  std::vector<IndexRange> box;
 };
 
 /// The iteration space of an Einsum: its iteration variables and its `where` mask.

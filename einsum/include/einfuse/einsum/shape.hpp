@@ -13,6 +13,13 @@
 
 namespace einfuse::einsum {
 
+/// Half-open range [lo, hi) of one index variable: a tile's share of a rank.
+struct IndexRange {
+  std::int64_t lo = 0, hi = 0;
+  std::int64_t size() const { return hi - lo; }
+  bool operator==(const IndexRange&) const = default;
+};
+
 /// Sizes given by the user, by name (rank or parameter names), before binding.
 using ShapeAssignment = std::map<std::string, std::int64_t, std::less<>>;
 

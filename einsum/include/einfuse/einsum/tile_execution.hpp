@@ -23,13 +23,6 @@
 
 namespace einfuse::einsum {
 
-/// Half-open range of one index variable.
-struct IndexRange {
-  std::int64_t lo = 0, hi = 0;
-  std::int64_t size() const { return hi - lo; }
-  bool operator==(const IndexRange&) const = default;
-};
-
 class TileExecution {
  public:
   /// Checks and rounds the inputs as interpret() does (CascadeError on a bad input).
@@ -45,6 +38,12 @@ class TileExecution {
   /// populate Einsum, an iterative Einsum, or inner ranks under an outer reduction split
   /// over boxes).
   void run(EinsumId e, const std::vector<IndexRange>& box, bool first, bool last);
+
+  /// Runs the members of an iterative group of evaluation_order() (a running value whose
+  /// cycle has several Einsums, RD and SPD) over their boxes, step by step: every member
+  /// finishes step r before any starts step r+1, as the interpreter runs them. `boxes` by
+  /// member; the boxes' reductions must be whole.
+  void run_cycle(const std::vector<EinsumId>& members, const std::vector<std::vector<IndexRange>>& boxes);
 
   /// The outputs (every computed tensor with keep_intermediates). Call once, at the end.
   TensorMap results(bool keep_intermediates = false);

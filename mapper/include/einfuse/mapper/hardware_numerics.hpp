@@ -9,6 +9,9 @@
 
 namespace einfuse::mapper {
 
+/// How an array computes exp: its `mac_sequence` or, for any other exp_algorithm, the table unit.
+einsum::ExpAlgorithm exp_algorithm_of(const PeArray& array);
+
 /// RunOptions in Numerics::hardware with exp_algorithm_by_einsum filled from the mapping's
 /// bindings: `mac_sequence` arrays give ExpAlgorithm::mac_sequence, `table` ones (and Einsums
 /// the mapping does not bind) the table unit. Throws std::invalid_argument naming a binding

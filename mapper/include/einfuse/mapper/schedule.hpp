@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "einfuse/einsum/shape.hpp"
 #include "einfuse/mapper/arch_spec.hpp"
 #include "einfuse/mapper/cost_model.hpp"
 #include "einfuse/mapper/mapping.hpp"
@@ -166,6 +167,8 @@ class Schedule {
   int stage_count() const { return static_cast<int>(stages_.size()); }
   int pass_count() const { return passes_; }
   int pass_of(int einsum) const { return einsums_[static_cast<std::size_t>(einsum)].pass; }
+  /// The ArchSpec::arrays index the Einsum is bound to.
+  int array_of(int einsum) const { return einsums_[static_cast<std::size_t>(einsum)].array; }
   /// Slots an Einsum trails the first stage's Einsums by: its producers run later in the slot
   /// (a software pipeline across tile iterations, as FuseMax's +Binding stages ask).
   int lag_of(int einsum) const { return einsums_[static_cast<std::size_t>(einsum)].lag; }
@@ -175,6 +178,18 @@ class Schedule {
   /// Sweeps of the inner loops (outer iterations x passes, x stages when stage-major): each
   /// has its own pipeline fill and drain.
   std::uint64_t sweeps() const;
+
+  /// What an op of `einsum` with these actions (by ArrayOp) and points costs on its array:
+  /// the one formula every op of the stream uses (docs/schedule.md, "A tile operation").
+  struct OpTime {
+    std::uint64_t cycles = 0, array_tiles = 0, drain_cycles = 0;
+  };
+  OpTime op_time(int einsum, const std::array<std::uint64_t, kArrayOpCount>& actions, std::uint64_t points) const;
+  /// The index range of every rank (by RankId) in the tile iteration with these loop
+  /// indices: each loop over a rank cuts the rank's current range into `factor` blocks,
+  /// outermost loop first; a rank no loop names is whole. (A loop over a split part says
+  /// nothing here about its root's variable, nor the other way round.)
+  std::vector<einsum::IndexRange> tile_box(const std::vector<std::int64_t>& loop_index) const;
 
  private:
   friend class Stream;

@@ -13,6 +13,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "einfuse/einsum/cascade.hpp"
+#include "einfuse/einsum/dense_tensor.hpp"
+#include "einfuse/einsum/shape.hpp"
 #include "einfuse/isa/program.hpp"
 #include "einfuse/isa/run_result.hpp"
 
@@ -44,8 +47,29 @@ struct SimOptions {
   Observer* observer = nullptr;
 };
 
-/// Runs the Program to the end. Each call elaborates a fresh SystemC context. Throws
-/// std::runtime_error when the run deadlocks, naming the blocked commands.
+/// Timing mode: runs the Program to the end. Each call elaborates a fresh SystemC context.
+/// Throws std::runtime_error when the run deadlocks, naming the blocked commands. Masked
+/// points are costed as the Schedule spreads them (evenly over an Einsum's tiles).
 isa::RunResult simulate(const isa::Program& program, const SimOptions& options = {});
+
+/// Timing mode with the cascade the Program was lowered from (`shape` bound as its
+/// Workload): a tile whose points are all masked is skipped, and a partly masked tile costs
+/// what its unmasked points cost, counted from the mask (docs/sim.md, "Masks").
+isa::RunResult simulate(const isa::Program& program, const einsum::Cascade& cascade, const einsum::BoundShape& shape,
+                        const SimOptions& options = {});
+
+struct DataRun {
+  isa::RunResult result;
+  einsum::TensorMap outputs;  ///< the cascade's outputs, by name
+};
+
+/// Data mode: as the timing run with the cascade, and every array command computes its
+/// tile's values through the numeric library when it starts (the accelerator's units, each
+/// Einsum's exp as its array computes it). The outputs are bit-identical to the
+/// interpreter's hardware mode with the same arch and mapping (tests/sim). `inputs` as for
+/// einsum::interpret. Throws std::invalid_argument when the mapping's tiling cannot give the
+/// interpreter's values (the reasons named), einsum::CascadeError for bad inputs.
+DataRun simulate_data(const isa::Program& program, const einsum::Cascade& cascade, const einsum::BoundShape& shape,
+                      const einsum::TensorMap& inputs, const SimOptions& options = {});
 
 }  // namespace einfuse::sim
