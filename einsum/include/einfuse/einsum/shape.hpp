@@ -17,7 +17,7 @@ namespace einfuse::einsum {
 struct IndexRange {
   std::int64_t lo = 0, hi = 0;
   std::int64_t size() const { return hi - lo; }
-  bool operator==(const IndexRange&) const = default;
+  bool operator==(const IndexRange& o) const { return lo == o.lo && hi == o.hi; }
 };
 
 /// Sizes given by the user, by name (rank or parameter names), before binding.
