@@ -1,8 +1,6 @@
 // Shared pieces of the subcommands (cli_common.hpp).
 #include "cli_common.hpp"
 
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "einfuse/einsum/data_dir.hpp"
@@ -49,16 +47,6 @@ LoadedCascade load_cascade(const std::string& file, const ShapeOptions& options)
   }
   out.shape = einsum::bind_shape(out.cascade, given);
   return out;
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write '" + tmp + "'");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace einfuse::cli

@@ -32,10 +32,6 @@ struct LoadedCascade {
 /// Parses FILE and binds its shape. Throws einsum::CascadeError on any problem.
 LoadedCascade load_cascade(const std::string& file, const ShapeOptions& options);
 
-/// Writes `text` to `path` through a temporary name and a rename, so a failed write never
-/// leaves half a file under `path`. Throws std::runtime_error naming the file.
-void write_file_atomically(const std::string& path, const std::string& text);
-
 /// The built-in attention cascades: workloads/attention (see einsum/data_dir.hpp).
 std::string attention_dir();
 

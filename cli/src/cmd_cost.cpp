@@ -11,6 +11,7 @@
 #include "cost_report_output.hpp"
 #include "commands.hpp"
 #include "einfuse/einsum/model.hpp"
+#include "einfuse/einsum/safe_write.hpp"
 #include "einfuse/mapper/arch_spec.hpp"
 #include "einfuse/mapper/cost_model.hpp"
 #include "einfuse/mapper/mapping.hpp"
@@ -78,7 +79,7 @@ int run_cost(const CostCommandOptions& o) {
       return kBadInput;
     }
     if (!o.write_mapping.empty()) {
-      write_file_atomically(o.write_mapping, mapper::to_yaml(c.mapping));
+      einsum::write_file_safely(o.write_mapping, mapper::to_yaml(c.mapping));
       // Where the mapping came from and how to replay it, for the user who edits it.
       std::cerr << fmt::format("wrote {}; replay it with\n  einfuse cost {} --arch {} --mapping {} --shape {}{}\n",
                                o.write_mapping, c.cascade_file, c.arch.name, o.write_mapping, shape_text,

@@ -265,7 +265,8 @@ void add_explore_command(CLI::App& app, std::function<int()>& action) {
       "  einfuse explore --preset fusemax-paper --out /tmp/bert --models BERT --seq 1K,64K\n"
       "  einfuse explore --preset fusemax-paper --shard 3/16 --out /tmp/sweep/shard-3");
   cmd->add_option("--preset", o->preset, "what to explore: fusemax-paper")->required();
-  cmd->add_option("--out", o->out, "output folder (created; files in it are replaced)")->required();
+  cmd->add_option("--out", o->out, "output folder, written whole (an earlier explore/merge folder there is replaced, any "
+                  "other non-empty folder refused)")->required();
   cmd->add_flag("--published-model", o->published_model,
                 "primary mode: the paper's model with its known quirks (default: the corrected model)");
   cmd->add_option("--shard", o->shard, "run only shard I of N (0-based): items I, I+N, ...; merge with `einfuse merge`");

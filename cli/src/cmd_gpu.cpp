@@ -6,12 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "einfuse/einsum/interpreter.hpp"
 #include "einfuse/einsum/model.hpp"
 #include "einfuse/einsum/reference_attention.hpp"
+#include "einfuse/einsum/safe_write.hpp"
 #include "einfuse/gpu_ref/device.hpp"
 
 namespace einfuse::cli {
@@ -48,15 +50,22 @@ std::string input_cascade(const GpuCommandOptions& o, bool grouped) {
   return "softmax_1pass.ein";
 }
 
+// The row is added by rewriting the whole file safely (einsum/safe_write.hpp), so a crash
+// never leaves a torn row and a link at PATH is not written through. Runs that share one
+// file must therefore take turns (device_check.sh runs them one after another).
 void append_csv(const std::string& path, const std::string& row) {
-  const bool fresh = !fs::exists(path) || fs::file_size(path) == 0;
-  std::ofstream f(path, std::ios::app);
-  if (!f) throw std::runtime_error("cannot open --csv file " + path);
-  if (fresh) {
-    f << "algo,kernel,precision,model,batch,heads,kv_heads,head_dim,seq_q,seq_k,causal,window,"
-         "flops,kv_bytes,median_s,min_s,max_s,runs,tflops,gbps,check,kernel_error,naive_error\n";
+  std::string text;
+  if (fs::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read --csv file " + path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) throw std::runtime_error("cannot read --csv file " + path);
   }
-  f << row << "\n";
+  if (text.empty()) {
+    text = "algo,kernel,precision,model,batch,heads,kv_heads,head_dim,seq_q,seq_k,causal,window,"
+           "flops,kv_bytes,median_s,min_s,max_s,runs,tflops,gbps,check,kernel_error,naive_error\n";
+  }
+  einsum::write_file_safely(path, text + row + "\n");
 }
 
 int run_gpu(const GpuCommandOptions& o) {

@@ -9,6 +9,7 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "cost_report_output.hpp"
+#include "einfuse/einsum/safe_write.hpp"
 #include "einfuse/mapper/arch_spec.hpp"
 #include "einfuse/mapper/search.hpp"
 
@@ -57,7 +58,7 @@ int run_map(const MapOptions& o) {
   mapper::Mapping mapping = r.mapping;
   if (mapping.name.empty()) mapping.name = lc.cascade.name + " on " + arch.name;
   if (!o.out.empty()) {
-    write_file_atomically(o.out, mapper::to_yaml(mapping));
+    einsum::write_file_safely(o.out, mapper::to_yaml(mapping));
   }
   const Costed c{o.file, lc.cascade.name, arch, mapping, o.published_model ? "published" : "corrected", r.report};
   const auto& st = r.stats;

@@ -124,7 +124,8 @@ void add_merge_command(CLI::App& app, std::function<int()>& action) {
       "Examples:\n"
       "  einfuse merge --out /tmp/sweep/merged /tmp/sweep/shard-*\n"
       "  scripts/sweep_parallel.sh 8 /tmp/sweep   # explore 8 shards under GNU parallel, then merge");
-  cmd->add_option("--out", o->out, "output folder (created; files in it are replaced)")->required();
+  cmd->add_option("--out", o->out, "output folder, written whole (an earlier explore/merge folder there is replaced, any "
+                  "other non-empty folder refused)")->required();
   cmd->add_option("SHARD_DIR", o->shards, "folders written by `einfuse explore --shard`")->required();
   cmd->callback([o, &action] { action = [o] { return run_merge(*o); }; });
 }

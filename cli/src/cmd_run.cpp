@@ -15,6 +15,7 @@
 #include "commands.hpp"
 #include "einfuse/einsum/interpreter.hpp"
 #include "einfuse/einsum/npy.hpp"
+#include "einfuse/einsum/safe_write.hpp"
 #include "reference_compare.hpp"
 
 namespace einfuse::cli {
@@ -67,24 +68,25 @@ einsum::TensorMap load_inputs(const LoadedCascade& lc, const RunCommandOptions& 
   return inputs;
 }
 
-// Writes every output to a temporary name first and renames at the end, so a failure
-// leaves no half-written result.
-void write_outputs(const LoadedCascade& lc, const einsum::TensorMap& outputs, const std::string& dir) {
-  fs::create_directories(dir);
-  std::vector<std::pair<fs::path, fs::path>> written;
-  try {
-    for (einsum::TensorId t : lc.cascade.outputs()) {
-      const std::string& name = lc.cascade.tensors[static_cast<std::size_t>(t)].name;
-      const fs::path final_path = fs::path(dir) / (name + ".npy");
-      const fs::path tmp = fs::path(dir) / ("." + name + ".npy.partial");
-      einsum::write_npy(tmp.string(), outputs.at(name));
-      written.emplace_back(tmp, final_path);
-    }
-  } catch (...) {
-    for (const auto& [tmp, final_path] : written) fs::remove(tmp);
-    throw;
+// The outputs are one folder, complete or absent (einsum/safe_write.hpp). An existing folder
+// is replaced only when it holds nothing but .npy files (an earlier run's outputs): --out
+// pointed at a folder of other things is refused rather than emptied.
+bool holds_only_npy(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return false;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || entry.is_symlink() || entry.path().extension() != ".npy") return false;
   }
-  for (const auto& [tmp, final_path] : written) fs::rename(tmp, final_path);
+  return !ec;
+}
+
+void write_outputs(const LoadedCascade& lc, const einsum::TensorMap& outputs, const std::string& dir) {
+  einsum::OutputFolder folder(dir);
+  for (einsum::TensorId t : lc.cascade.outputs()) {
+    const std::string& name = lc.cascade.tensors[static_cast<std::size_t>(t)].name;
+    einsum::write_npy(folder.file(name + ".npy"), outputs.at(name));
+  }
+  folder.commit(holds_only_npy(dir) ? einsum::OutputFolder::Existing::replace : einsum::OutputFolder::Existing::refuse);
 }
 
 int run_run(const RunCommandOptions& o) {
@@ -157,7 +159,9 @@ void add_run_command(CLI::App& app, std::function<int()>& action) {
           },
           "UINT64"));
   cmd->add_option("--inputs", o->inputs, "folder with NAME.npy for every input tensor");
-  cmd->add_option("--out", o->out, "folder to write NAME.npy for every output tensor");
+  cmd->add_option("--out", o->out,
+                  "folder to write NAME.npy for every output tensor (written whole; an earlier run's folder of "
+                  ".npy files is replaced, any other non-empty folder refused)");
   cmd->add_option("--compare", o->compare,
                   "compare with a direct reference: softmax-attention, causal-attention, window-attention")
       ->check(CLI::IsMember({"softmax-attention", "causal-attention", "window-attention"}));

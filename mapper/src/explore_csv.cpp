@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "einfuse/einsum/safe_write.hpp"
 #include "einfuse/einsum/shape.hpp"
 #include "einfuse/mapper/explore_result.hpp"
 
@@ -213,40 +214,17 @@ void check_mode_name(const std::string& mode, const std::string& where) {
   }
 }
 
-// Written to NAME.tmp and renamed: a reader never sees half a file.
-void write_atomically(const fs::path& path, const std::string& content) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error("cannot write '" + tmp.string() + "'");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error("cannot rename '" + tmp.string() + "' to '" + path.string() +
-                             "': " + ec.message());
-  }
-}
-
-void write_run_files(const fs::path& dir, const ExploreRun& run) {
+// One run's tables under `prefix` ("" or "MODE/") in the folder being written.
+void write_run_files(const einsum::OutputFolder& folder, const std::string& prefix, const ExploreRun& run) {
   std::ostringstream attention, end2end, einsums, pareto;
   write_design_csv(attention, run.attention);
   write_design_csv(end2end, run.end2end);
   write_einsum_csv(einsums, run.einsums);
   write_pareto_csv(pareto, run.pareto);
-  write_atomically(dir / "attention.csv", attention.str());
-  write_atomically(dir / "end2end.csv", end2end.str());
-  write_atomically(dir / "einsums.csv", einsums.str());
-  write_atomically(dir / "pareto.csv", pareto.str());
+  folder.write_file(prefix + "attention.csv", attention.str());
+  folder.write_file(prefix + "end2end.csv", end2end.str());
+  folder.write_file(prefix + "einsums.csv", einsums.str());
+  folder.write_file(prefix + "pareto.csv", pareto.str());
 }
 
 template <typename Reader>
@@ -387,24 +365,22 @@ std::vector<ParetoRow> read_pareto_csv(std::istream& in, const std::string& file
 }
 
 void write_explore_dir(const std::string& dir, const ExploreResult& result) {
-  const fs::path root(dir);
   check_mode_name(result.primary.mode, "primary run");
   if (result.other) check_mode_name(result.other->mode, "other run");
-  std::error_code ec;
-  fs::create_directories(root, ec);
-  if (ec) throw std::runtime_error("cannot create folder '" + dir + "': " + ec.message());
-  write_run_files(root, result.primary);
+  einsum::OutputFolder folder(dir);
+  write_run_files(folder, "", result.primary);
   std::string mode_txt = "primary: " + result.primary.mode + "\n";
   if (result.other) {
-    const fs::path sub = root / result.other->mode;
-    fs::create_directories(sub, ec);
-    if (ec) throw std::runtime_error("cannot create folder '" + sub.string() + "': " + ec.message());
-    write_run_files(sub, *result.other);
+    write_run_files(folder, result.other->mode + "/", *result.other);
     mode_txt += "other: " + result.other->mode + "\n";
   }
-  // mode.txt after the CSVs and the report last: a folder whose report exists is complete.
-  write_atomically(root / "mode.txt", mode_txt);
-  write_atomically(root / "report.html", render_report_html(result));
+  folder.write_file("mode.txt", mode_txt);
+  folder.write_file("report.html", render_report_html(result));
+  // A folder with a mode.txt is an earlier explore or merge output: it is replaced whole
+  // (no stale mode subfolder survives). Anything else non-empty is not ours to delete.
+  std::error_code ec;
+  const bool ours = fs::is_regular_file(fs::path(dir) / "mode.txt", ec);
+  folder.commit(ours ? einsum::OutputFolder::Existing::replace : einsum::OutputFolder::Existing::refuse);
 }
 
 ExploreResult read_explore_dir(const std::string& dir) {

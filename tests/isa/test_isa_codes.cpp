@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "einfuse/einsum/safe_write.hpp"
 #include "einfuse/isa/array_commands.hpp"
 #include "einfuse/isa/blocks.hpp"
 #include "einfuse/isa/opcode.hpp"
@@ -20,7 +21,7 @@ TEST_CASE("isa: the rtl command includes are generated from the C++ list", "[isa
     const std::string path = std::string(EINFUSE_SOURCE_DIR) + "/rtl/arrays/" + t->file;
     const std::string generated = verilog_include(*t);
     if (const char* regen = std::getenv("EINFUSE_REGEN_ISA_CODES"); regen && std::string(regen) == "1") {
-      std::ofstream(path, std::ios::binary) << generated;
+      einfuse::einsum::write_file_safely(path, generated);
       WARN("rewrote " << path);
     }
     std::ifstream in(path, std::ios::binary);

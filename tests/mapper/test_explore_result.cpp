@@ -249,10 +249,18 @@ TEST_CASE("write_explore_dir and read_explore_dir round-trip", "[explore]") {
   CHECK(back.other->pareto.empty());
   CHECK(back.preset.empty());  // not stored: the caller fills it
 
-  // Rewritten without the other mode, the stale subfolder is ignored.
+  // Rewritten without the other mode, the folder is replaced whole: no stale subfolder.
   result.other.reset();
   write_explore_dir(dir, result);
   CHECK_FALSE(read_explore_dir(dir).other.has_value());
+  CHECK_FALSE(fs::exists(fs::path(dir) / "published"));
+  // A non-empty folder that is not an explore output is not ours to replace.
+  const std::string other_dir = tmp.dir() + "/not-explore";
+  fs::create_directories(other_dir);
+  std::ofstream(other_dir + "/notes.txt") << "mine\n";
+  CHECK(error_of([&] { write_explore_dir(other_dir, result); }).find("it exists and is not an empty folder") !=
+        std::string::npos);
+  CHECK(einfuse::test::read_file(other_dir + "/notes.txt") == "mine\n");
 
   CHECK(error_of([&] { read_explore_dir(tmp.dir()); }).find("mode.txt: cannot open") != std::string::npos);
   result.primary.mode = "../x";

@@ -85,8 +85,9 @@ std::vector<EinsumRow> read_einsum_csv(std::istream& in, const std::string& file
 std::vector<ParetoRow> read_pareto_csv(std::istream& in, const std::string& file);
 
 /// Writes DIR/{attention,end2end,einsums,pareto}.csv for `primary` and, when `other` is
-/// set, the same files under DIR/<other.mode>/, then DIR/report.html. Creates DIR. Writes
-/// each file to a temporary name and renames it, so an interrupted run leaves no half file.
+/// set, the same files under DIR/<other.mode>/, then DIR/mode.txt and DIR/report.html. The
+/// folder is written whole or not at all (einsum::OutputFolder): an earlier explore output
+/// at DIR (it has a mode.txt) is replaced, any other non-empty DIR is refused.
 void write_explore_dir(const std::string& dir, const ExploreResult& result);
 
 /// Reads what write_explore_dir wrote (for merge); `preset` and `published` are not stored
