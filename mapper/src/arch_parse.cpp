@@ -2,13 +2,16 @@
 // against the schema at every level, every value's type and range, and the cross-checks the
 // cost model relies on (exp has cycles, every executed op has an energy). Each error points
 // at the node that caused it, so a wrong spec is fixed in one look.
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "einfuse/mapper/arch_spec.hpp"
+#include "hbm2_keys.hpp"
 #include "yaml_strict.hpp"
 
 namespace einfuse::mapper {
@@ -38,8 +41,8 @@ class ArchReader : yaml_strict::Reader {
   ArchSpec read() {
     const YAML::Node root = load_root("an arch spec", "docs/arch-spec.md");
     const Fields f = fields(root, "an arch spec",
-                            {"name", "source", "clock_hz", "data_bytes", "arrays", "global_buffer", "dram",
-                             "energy_pj", "area_um2"},
+                            {"name", "source", "clock_hz", "data_bytes", "arrays", "global_buffer", "dram", "dma",
+                             "handoff", "energy_pj", "area_um2"},
                             {"name", "source", "clock_hz", "data_bytes", "arrays", "global_buffer", "dram",
                              "energy_pj", "area_um2"});
     ArchSpec spec;
@@ -50,6 +53,8 @@ class ArchReader : yaml_strict::Reader {
     read_arrays(f.at("arrays").value, spec);
     read_buffer(f.at("global_buffer").value, spec);
     read_dram(f.at("dram").value, spec.dram);
+    if (const auto dma = f.find("dma"); dma != f.end()) read_dma(dma->second.value, spec.dma);
+    if (const auto handoff = f.find("handoff"); handoff != f.end()) read_handoff(handoff->second.value, spec.handoff);
     spec.energy_pj = read_table(f.at("energy_pj").value, "energy_pj", concat(known_ops(), kEnergyExtras), "pJ");
     check_energies(f.at("energy_pj").value, spec);
     spec.area_um2 = read_table(f.at("area_um2").value, "area_um2", concat(known_ops(), kAreaExtras), "µm²");
@@ -158,10 +163,116 @@ class ArchReader : yaml_strict::Reader {
   }
 
   void read_dram(const YAML::Node& node, Dram& d) {
-    const std::vector<std::string> keys = {"bandwidth_bytes_per_s", "access_bits"};
-    const Fields f = fields(node, "dram", keys, keys);
+    std::vector<std::string> keys = {"bandwidth_bytes_per_s", "access_bits", "channels", "address_mapping"};
+    for (const auto& k : hbm2_keys::kInts) keys.push_back(k.key);
+    for (const auto& k : hbm2_keys::kTimes) keys.push_back(k.key);
+    const Fields f = fields(node, "dram", keys, {"bandwidth_bytes_per_s", "access_bits"});
     d.bandwidth_bytes_per_s = positive(f.at("bandwidth_bytes_per_s").value, "bandwidth_bytes_per_s");
     d.access_bits = positive_int(f.at("access_bits").value, "access_bits");
+    read_hbm2(f, d);
+  }
+
+  // The HBM2 model's parameters: each optional, checked as strictly as the required keys,
+  // and against each other where a combination would make the model meaningless.
+  void read_hbm2(const Fields& f, Dram& d) {
+    Hbm2Params& h = d.hbm2;
+    const auto given = [&](const char* key) -> const YAML::Node* {
+      const auto it = f.find(key);
+      return it == f.end() ? nullptr : &it->second.value;
+    };
+    for (const auto& k : hbm2_keys::kInts) {
+      if (const YAML::Node* v = given(k.key)) h.*k.field = positive_int(*v, k.key);
+    }
+    for (const auto& k : hbm2_keys::kTimes) {
+      if (const YAML::Node* v = given(k.key)) {
+        h.*k.field = positive_real(*v, k.key, "ns");
+        if (h.*k.field > hbm2_keys::kMaxTimeNs) {
+          fail(loc_of(*v), std::string("'") + k.key + "' is longer than a second", "a time in ns, e.g. 14");
+        }
+      }
+    }
+    if (h.bus_bits % 8 != 0) {
+      fail(loc_of(*given("bus_bits")), "bus_bits = " + std::to_string(h.bus_bits) + " is not whole bytes",
+           "a multiple of 8, e.g. 128");
+    }
+    // Double data rate: a burst occupies burst_length / 2 clocks.
+    if (h.burst_length % 2 != 0) {
+      fail(loc_of(*given("burst_length")), "burst_length = " + std::to_string(h.burst_length) + " is odd",
+           "an even number of transfers (two per clock), e.g. 4");
+    }
+    const int burst_bytes = h.bus_bits / 8 * h.burst_length;
+    if (h.row_bytes % burst_bytes != 0) {
+      const YAML::Node* at = given("row_bytes") ? given("row_bytes") : given("bus_bits") ? given("bus_bits") : given("burst_length");
+      fail(loc_of(*at), "a row of " + std::to_string(h.row_bytes) + " bytes does not hold a whole number of " +
+                            std::to_string(burst_bytes) + "-byte bursts",
+           "row_bytes a multiple of bus_bits / 8 x burst_length");
+    }
+    // A refresh that lasts as long as its interval would leave no time to move data.
+    if (h.t_refi_ns <= h.t_rfc_ns) {
+      const YAML::Node* at = given("t_refi_ns") ? given("t_refi_ns") : given("t_rfc_ns");
+      fail(loc_of(*at), "t_refi_ns = " + yaml_strict::exact(h.t_refi_ns) + " is not longer than t_rfc_ns = " +
+                            yaml_strict::exact(h.t_rfc_ns) + ": the channel would never leave refresh",
+           "t_refi_ns > t_rfc_ns (HBM2: 3900 and 260)");
+    }
+    // Within a bank group the spacing is the longer one (JEDEC's _L >= _S); the model's
+    // shortcut for a command after all others relies on it.
+    const auto long_not_shorter = [&](const char* long_key, double long_value, const char* short_key, double short_value) {
+      if (long_value >= short_value) return;
+      const YAML::Node* at = given(long_key) ? given(long_key) : given(short_key);
+      fail(loc_of(*at), std::string(long_key) + " = " + yaml_strict::exact(long_value) + " is shorter than " + short_key +
+                            " = " + yaml_strict::exact(short_value),
+           std::string(long_key) + " >= " + short_key + " (the same bank group waits at least as long)");
+    };
+    long_not_shorter("t_ccd_l_ck", h.t_ccd_l_ck, "t_ccd_s_ck", h.t_ccd_s_ck);
+    long_not_shorter("t_rrd_l_ns", h.t_rrd_l_ns, "t_rrd_s_ns", h.t_rrd_s_ns);
+    long_not_shorter("t_wtr_l_ns", h.t_wtr_l_ns, "t_wtr_s_ns", h.t_wtr_s_ns);
+    if (const YAML::Node* v = given("address_mapping")) h.address_mapping = read_address_mapping(*v);
+    if (const YAML::Node* v = given("channels")) {
+      h.channels = positive_int(*v, "channels");
+    } else {
+      // Whole stacks at no more than JESD235A's top data rate: the pin rate is then derived
+      // from the bandwidth (docs/dram.md).
+      const double stack_peak = hbm2_keys::kChannelsPerStack * (h.bus_bits / 8.0) * hbm2_keys::kMaxBitsPerPinPerS;
+      const double stacks = std::ceil(static_cast<double>(d.bandwidth_bytes_per_s) / stack_peak);
+      if (stacks * hbm2_keys::kChannelsPerStack > std::numeric_limits<int>::max()) {
+        fail(loc_of(f.at("bandwidth_bytes_per_s").value), "the bandwidth needs more HBM2 channels than fit an int",
+             "a bandwidth in bytes/s, e.g. 429496729600, or an explicit 'channels'");
+      }
+      h.channels = static_cast<int>(stacks) * hbm2_keys::kChannelsPerStack;
+    }
+  }
+
+  std::string read_address_mapping(const YAML::Node& node) {
+    const std::string mapping = text(node, "address_mapping");
+    const std::vector<std::string> fields_wanted = {"ro", "bg", "ba", "ch", "co"};
+    // The row is the most significant field: the model does not bound the rows of a bank,
+    // so no field can sit above it.
+    const std::string expected = "ro followed by bg, ba, ch, co in any order, each once, e.g. robgbachco";
+    if (mapping.size() != 2 * fields_wanted.size() || mapping.compare(0, 2, "ro") != 0) {
+      fail(loc_of(node), "bad address_mapping '" + mapping + "'", expected);
+    }
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < mapping.size(); i += 2) {
+      const std::string field = mapping.substr(i, 2);
+      if (!contains(fields_wanted, field) || !seen.insert(field).second) {
+        fail(loc_of(node), "bad address_mapping '" + mapping + "': field '" + field + "' is unknown or repeated", expected);
+      }
+    }
+    return mapping;
+  }
+
+  // Optional sections: a key left out keeps its default (arch_spec.hpp).
+  void read_dma(const YAML::Node& node, DmaSpec& d) {
+    const Fields f = fields(node, "dma", {"outstanding", "prefetch_tiles"}, {});
+    if (const auto it = f.find("outstanding"); it != f.end()) d.outstanding = positive_int(it->second.value, "outstanding");
+    if (const auto it = f.find("prefetch_tiles"); it != f.end()) {
+      d.prefetch_tiles = positive_int(it->second.value, "prefetch_tiles");
+    }
+  }
+
+  void read_handoff(const YAML::Node& node, HandoffSpec& h) {
+    const Fields f = fields(node, "handoff", {"tiles"}, {});
+    if (const auto it = f.find("tiles"); it != f.end()) h.tiles = positive_int(it->second.value, "tiles");
   }
 
   std::map<std::string, double> read_table(const YAML::Node& node, const std::string& where,

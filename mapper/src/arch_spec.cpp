@@ -20,6 +20,7 @@
 #include "einfuse/mapper/arch_spec.hpp"
 
 #include "einfuse/einsum/data_dir.hpp"
+#include "hbm2_keys.hpp"
 
 namespace einfuse::mapper {
 namespace {
@@ -99,6 +100,18 @@ std::string to_yaml(const ArchSpec& spec) {
   out << YAML::Key << "dram" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "bandwidth_bytes_per_s" << YAML::Value << spec.dram.bandwidth_bytes_per_s;
   out << YAML::Key << "access_bits" << YAML::Value << spec.dram.access_bits;
+  const Hbm2Params& h = spec.dram.hbm2;
+  out << YAML::Key << "channels" << YAML::Value << h.channels;
+  for (const auto& k : hbm2_keys::kInts) out << YAML::Key << k.key << YAML::Value << h.*k.field;
+  for (const auto& k : hbm2_keys::kTimes) out << YAML::Key << k.key << YAML::Value << exact(h.*k.field);
+  out << YAML::Key << "address_mapping" << YAML::Value << h.address_mapping;
+  out << YAML::EndMap;
+  out << YAML::Key << "dma" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "outstanding" << YAML::Value << spec.dma.outstanding;
+  out << YAML::Key << "prefetch_tiles" << YAML::Value << spec.dma.prefetch_tiles;
+  out << YAML::EndMap;
+  out << YAML::Key << "handoff" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "tiles" << YAML::Value << spec.handoff.tiles;
   out << YAML::EndMap;
   emit_table(out, "energy_pj", spec.energy_pj);
   emit_table(out, "area_um2", spec.area_um2);

@@ -267,6 +267,60 @@ TEST_CASE("malformed specs: arrays and ops", "[arch]") {
   expect_error(replace(kGood, "  divide: 4\n", ""), 30, 3, "no entry for 'divide', which array 'a1' executes");
 }
 
+TEST_CASE("dram, dma and handoff: optional keys with defaults", "[arch]") {
+  // Absent: the defaults (arch_spec.hpp); the channel count derived as whole 8-channel HBM2
+  // stacks at no more than 2 Gb/s per pin (docs/dram.md).
+  const ArchSpec tiny = parse_arch(kGood);
+  CHECK(tiny.dma.outstanding == 16);
+  CHECK(tiny.dma.prefetch_tiles == 2);
+  CHECK(tiny.handoff.tiles == 2);
+  CHECK(tiny.dram.hbm2.channels == 8);  // 1 MB/s: one stack
+  CHECK(tiny.dram.hbm2.t_rcd_ns == 14);
+  CHECK(tiny.dram.hbm2.address_mapping == "robgbachco");
+  const ArchSpec fusemax = load_arch("fusemax", kArch);
+  CHECK(fusemax.dram.hbm2.channels == 16);  // 400 GiB/s needs 1.68 stacks at 2 Gb/s per pin
+  CHECK(fusemax.dma == DmaSpec{});
+  // Given: read as written, and survive a dump.
+  const ArchSpec s = parse_arch(replace(kGood, "  access_bits: 64\n",
+                                        "  access_bits: 64\n  channels: 12\n  t_rcd_ns: 13.5\n  row_bytes: 1024\n"
+                                        "  address_mapping: rochbabgco\n  write_queue: 8\n"
+                                        "dma: {outstanding: 4, prefetch_tiles: 3}\nhandoff: {tiles: 1}\n"));
+  CHECK(s.dram.hbm2.channels == 12);
+  CHECK(s.dram.hbm2.t_rcd_ns == 13.5);
+  CHECK(s.dram.hbm2.row_bytes == 1024);
+  CHECK(s.dram.hbm2.address_mapping == "rochbabgco");
+  CHECK(s.dram.hbm2.write_queue == 8);
+  CHECK(s.dma.outstanding == 4);
+  CHECK(s.dma.prefetch_tiles == 3);
+  CHECK(s.handoff.tiles == 1);
+  CHECK(parse_arch(to_yaml(s)) == s);
+  CHECK(parse_arch(replace(kGood, "  access_bits: 64\n", "  access_bits: 64\ndma: {}\nhandoff: {}\n")) == tiny);
+}
+
+TEST_CASE("malformed specs: dram, dma and handoff", "[arch]") {
+  const auto with_dram = [](const std::string& keys) { return replace(kGood, "  access_bits: 64\n", "  access_bits: 64\n" + keys); };
+  expect_error(with_dram("  tRCD: 14\n"), 29, 3, "unknown key 'tRCD' in dram");
+  expect_error(with_dram("  channels: 0\n"), 29, 13, "'channels' must be positive");
+  expect_error(with_dram("  t_rp_ns: fast\n"), 29, 12, "'t_rp_ns' must be a number");
+  expect_error(with_dram("  t_rp_ns: -14\n"), 29, 12, "'t_rp_ns' must be positive");
+  expect_error(with_dram("  t_refi_ns: 5e12\n"), 29, 14, "longer than a second");
+  expect_error(with_dram("  t_refi_ns: 200\n"), 29, 14, "t_refi_ns = 200 is not longer than t_rfc_ns = 260");
+  expect_error(with_dram("  t_rfc_ns: 3900\n"), 29, 13, "the channel would never leave refresh");
+  expect_error(with_dram("  bus_bits: 100\n"), 29, 13, "is not whole bytes");
+  expect_error(with_dram("  burst_length: 3\n"), 29, 17, "burst_length = 3 is odd");
+  expect_error(with_dram("  row_bytes: 1000\n"), 29, 14, "does not hold a whole number of 64-byte bursts");
+  expect_error(with_dram("  t_ccd_l_ck: 1\n  t_ccd_s_ck: 2\n"), 29, 15, "t_ccd_l_ck = 1 is shorter than t_ccd_s_ck = 2");
+  expect_error(with_dram("  t_rrd_s_ns: 8\n"), 29, 15, "t_rrd_l_ns = 6 is shorter than t_rrd_s_ns = 8");
+  expect_error(with_dram("  address_mapping: robgbach\n"), 29, 20, "bad address_mapping 'robgbach'");
+  expect_error(with_dram("  address_mapping: bgrobachco\n"), 29, 20, "bad address_mapping 'bgrobachco'");
+  expect_error(with_dram("  address_mapping: robgbgchco\n"), 29, 20, "field 'bg' is unknown or repeated");
+  expect_error(with_dram("dma: {outstanding: 0}\n"), 29, 20, "'outstanding' must be positive");
+  expect_error(with_dram("dma: {inflight: 2}\n"), 29, 7, "unknown key 'inflight' in dma");
+  expect_error(with_dram("dma: 4\n"), 29, 6, "dma must be a mapping");
+  expect_error(with_dram("handoff: {tiles: -1}\n"), 29, 18, "'tiles' must be positive");
+  expect_error(with_dram("handoff: {depth: 2}\n"), 29, 11, "unknown key 'depth' in handoff");
+}
+
 TEST_CASE("malformed specs: not YAML, empty, not a mapping", "[arch]") {
   expect_error("", 1, 1, "must be a mapping");
   expect_error("# only a comment\n", 1, 1, "must be a mapping");

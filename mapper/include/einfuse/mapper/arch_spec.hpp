@@ -48,10 +48,70 @@ struct GlobalBuffer {
   bool operator==(const GlobalBuffer&) const = default;
 };
 
+/// The HBM2 model's device and controller parameters (docs/dram.md), all optional in the
+/// YAML. Defaults: the organisation of JEDEC JESD235A (HBM2), the timings as DRAMsim3's
+/// configs/HBM2_8Gb_x128.ini gives them at tCK = 1 ns. Times are in ns, so that they keep
+/// their meaning when the clock changes: the DRAM clock is derived from the bandwidth
+/// (channels x bus_bits/8 x 2 transfers per clock = bandwidth_bytes_per_s), and each time is
+/// rounded to whole clocks as a controller programs it (up; tREFI, a maximum, down). tCCD and
+/// the bus turnaround are counted in clocks, as JEDEC counts them.
+struct Hbm2Params {
+  /// Independent channels, each with its own command and data bus. When the YAML gives none
+  /// the parser derives it: whole 8-channel stacks, the fewest that reach the bandwidth at no
+  /// more than JESD235A's 2 Gb/s per pin (FuseMax's 400 GiB/s: 16 channels at 1.68 Gb/s).
+  int channels = 8;
+  int bus_bits = 128;       ///< data pins per channel
+  int burst_length = 4;     ///< transfers per burst (BL4): bus_bits/8 x 4 = 64 bytes, 2 clocks
+  int bank_groups = 4;
+  int banks_per_group = 4;
+  int row_bytes = 2048;     ///< page size per bank
+  double t_cl_ns = 14;      ///< read command to first data (CL)
+  double t_cwl_ns = 4;      ///< write command to first data (CWL)
+  double t_rcd_ns = 14;     ///< ACT to read/write
+  double t_rp_ns = 14;      ///< PRE to ACT
+  double t_ras_ns = 34;     ///< ACT to PRE
+  double t_wr_ns = 16;      ///< end of write data to PRE
+  double t_rtp_ns = 6;      ///< read to PRE
+  double t_wtr_s_ns = 6;    ///< end of write data to a read in another bank group
+  double t_wtr_l_ns = 8;    ///< ... in the same bank group
+  double t_rrd_s_ns = 4;    ///< ACT to ACT, another bank group
+  double t_rrd_l_ns = 6;    ///< ACT to ACT, same bank group
+  double t_faw_ns = 30;     ///< window holding at most four ACTs
+  double t_rfc_ns = 260;    ///< an all-bank refresh blocks the channel this long
+  double t_refi_ns = 3900;  ///< one refresh every this long
+  int t_ccd_s_ck = 1;       ///< column command to column command, another bank group
+  int t_ccd_l_ck = 2;       ///< ... same bank group
+  int bus_turnaround_ck = 2;  ///< idle clocks on the data bus between read data and write data
+  /// Which parts of a burst's address select what, most significant field first: ro (row)
+  /// first, then bg (bank group), ba (bank), ch (channel), co (burst within the row) in any
+  /// order. Fields are mixed-radix digits, so counts need not be powers of two.
+  std::string address_mapping = "robgbachco";
+  /// Requests a channel's controller holds at once: it serves any of them whose bank is
+  /// ready (each bank in arrival order), so one busy bank does not hold up the others.
+  int request_queue = 32;
+  int write_queue = 32;  ///< writes the controller buffers per channel before writing them in a batch
+  bool operator==(const Hbm2Params&) const = default;
+};
+
 struct Dram {
-  std::int64_t bandwidth_bytes_per_s = 0;
+  std::int64_t bandwidth_bytes_per_s = 0;  ///< the peak; the hbm2 model reaches it, never more
   int access_bits = 0;  ///< width of one access, the unit dram_access energy is charged per
+  Hbm2Params hbm2;
   bool operator==(const Dram&) const = default;
+};
+
+/// How the DMA overlaps DRAM traffic with compute (docs/arch-spec.md, `dma:`; optional).
+struct DmaSpec {
+  int outstanding = 16;    ///< transfers the DMA may have in flight at once
+  int prefetch_tiles = 2;  ///< tiles of each DRAM-fetched tensor its buffer region holds (2 = double buffering)
+  bool operator==(const DmaSpec&) const = default;
+};
+
+/// How far a producer on one array may run ahead of its consumer on another (`handoff:`;
+/// optional).
+struct HandoffSpec {
+  int tiles = 2;  ///< result tiles that may be in flight between producer and consumer
+  bool operator==(const HandoffSpec&) const = default;
 };
 
 struct ArchSpec {
@@ -62,6 +122,8 @@ struct ArchSpec {
   std::vector<PeArray> arrays;
   GlobalBuffer global_buffer;
   Dram dram;
+  DmaSpec dma;
+  HandoffSpec handoff;
   /// pJ per action; keys: an op name (mac, add, ...), dram_access (one access_bits access),
   /// buffer_read_row / buffer_write_row (one row_bits access), register_read /
   /// register_write (one word).
