@@ -45,6 +45,7 @@ std::string to_json(const RunResult& r, int indent) {
                        {"buffer_write_bytes", t.buffer_write_bytes}});
   j["tensors"] = tensors;
   j["dram_bytes"] = r.dram_bytes;
+  j["dram_counters"] = r.dram_counters;
   j["energy_pj"] = r.energy_pj;
   j["energy_pj_by_action"] = r.energy_pj_by_action;
   return j.dump(indent);

@@ -1,6 +1,8 @@
 #include "controller.hpp"
 
 #include "einfuse/sim/observer.hpp"
+#include "global_buffer.hpp"
+#include "handoff.hpp"
 
 namespace einfuse::sim::detail {
 namespace {
@@ -16,7 +18,9 @@ Controller::Controller(sc_core::sc_module_name n, RunState& s, std::vector<Array
 // Every command issued before is done (and every result visible); the DRAM pipe restarts.
 void Controller::fence() {
   s_.controller_wait = isa::StallCause::barrier;
+  s_.blocked[unit_] = "a fence: every earlier command to finish";
   while (s_.tokens.done < s_.issued) sc_core::wait(s_.tokens.done_event);
+  s_.blocked[unit_].clear();
   wait_until(s_.tokens.makespan);
   dram_.restart(now_cycles());
   s_.controller_wait = isa::StallCause::fill_drain;
@@ -26,10 +30,24 @@ void Controller::issue_compute(isa::Command c) {
   ArrayUnit& a = *arrays_[static_cast<std::size_t>(c.array)];
   if (a.queue.full()) {
     s_.controller_wait = isa::StallCause::downstream_space;
+    s_.blocked[unit_] = "room in the command queue of " + s_.result->units[static_cast<std::size_t>(c.array)].name +
+                        " to issue " + s_.tokens.describe(c.id);
     while (a.queue.full()) sc_core::wait(a.queue.popped);
+    s_.blocked[unit_].clear();
     s_.controller_wait = isa::StallCause::fill_drain;
   }
+  if (s_.buffer) s_.buffer->compute_issued(c);
+  if (s_.handoff) s_.handoff->compute_issued(c);
   a.queue.push(std::move(c));
+}
+
+std::string Controller::label(const isa::Command& c) const {
+  const mapper::Workload& w = s_.program->schedule().workload();
+  if (c.kind == isa::CommandKind::compute)
+    return s_.result->units[static_cast<std::size_t>(c.array)].name + " " + isa::opcode_name(c.opcode) + " " +
+           w.einsums[static_cast<std::size_t>(c.einsum)].name + " of tile op " + std::to_string(c.op);
+  return std::string(isa::command_kind_name(c.kind)) + " " + w.tensors[static_cast<std::size_t>(c.tensor)].name + " (" +
+         std::to_string(c.bytes) + " bytes) of tile op " + std::to_string(c.op);
 }
 
 void Controller::run() {
@@ -38,17 +56,27 @@ void Controller::run() {
   isa::Command c;
   while (stream.next(c)) {
     ++stats.commands;
-    if (s_.options.observer && stats.commands % kProgressEvery == 0) s_.options.observer->on_progress(stats.commands, now_cycles());
     if (c.kind == isa::CommandKind::fence) {
       fence();
       continue;
     }
     ++s_.issued;
-    if (c.kind == isa::CommandKind::compute) issue_compute(std::move(c));
-    else dma_.accept(std::move(c));
+    s_.tokens.labels[c.id] = label(c);
+    if (c.kind == isa::CommandKind::compute) {
+      // Progress in array commands: one per tile op, whose total the observer was given.
+      if (s_.options.observer && ++computes_ % kProgressEvery == 0)
+        s_.guarded([&] { s_.options.observer->on_progress(computes_, now_cycles()); });
+      issue_compute(std::move(c));
+    } else {
+      if (c.kind == isa::CommandKind::load && s_.buffer) s_.buffer->load_issued(c);
+      dma_.accept(std::move(c));
+    }
     // Let the units see the command before the next is issued (delta cycle).
     sc_core::wait(sc_core::SC_ZERO_TIME);
   }
+  s_.stream_done = true;
+  if (s_.buffer) s_.buffer->stream_ended();
+  if (s_.handoff) s_.handoff->stream_ended();
   for (ArrayUnit* a : arrays_) a->queue.close();
   dma_.close();
 }

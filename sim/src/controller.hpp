@@ -2,6 +2,7 @@
 // unit; runs fences.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "array_unit.hpp"
@@ -21,11 +22,13 @@ class Controller : public sc_core::sc_module {
   void run();
   void fence();
   void issue_compute(isa::Command c);
+  std::string label(const isa::Command& c) const;
   RunState& s_;
   std::vector<ArrayUnit*> arrays_;
   Dma& dma_;
   DramChannel& dram_;
   std::size_t unit_;
+  u64 computes_ = 0;  ///< array commands issued
 };
 
 }  // namespace einfuse::sim::detail

@@ -1,13 +1,33 @@
 #include "dma.hpp"
 
+#include <algorithm>
+
 #include "einfuse/sim/observer.hpp"
+#include "global_buffer.hpp"
 
 namespace einfuse::sim::detail {
 
 Dma::Dma(sc_core::sc_module_name n, RunState& s, DramChannel& dram, std::size_t unit)
     : sc_module(n), s_(s), dram_(dram), unit_(unit) {
+  if (s.options.channels == Channels::arch)
+    outstanding_ = static_cast<u64>(std::max(1, s.program->schedule().arch().dma.outstanding));
   SC_THREAD(loads);
   SC_THREAD(stores);
+}
+
+void Dma::acquire_slot(std::string& blocked) {
+  if (outstanding_ == 0) return;
+  const auto later = std::greater<u64>();
+  while (!in_flight_.empty() && in_flight_.front() <= now_cycles()) {
+    std::pop_heap(in_flight_.begin(), in_flight_.end(), later);
+    in_flight_.pop_back();
+  }
+  while (in_flight_.size() >= outstanding_) {
+    blocked = "a free DMA slot (" + std::to_string(outstanding_) + " transfers in flight)";
+    wait_until(in_flight_.front());
+    std::pop_heap(in_flight_.begin(), in_flight_.end(), later);
+    in_flight_.pop_back();
+  }
 }
 
 void Dma::accept(isa::Command c) {
@@ -50,12 +70,27 @@ u64 Dma::move(const Transfer& t) {
   return dram_.to_cycles(std::max(after, t.slot));
 }
 
-// Loads wait for nothing in the Program: the DMA prefetches in program order.
+// Loads wait for nothing in the Program: the DMA prefetches in program order, as far as the
+// buffer has room for the tiles and the DMA has free slots.
 void Dma::loads() {
+  isa::UnitActivity& stats = s_.result->units[unit_];
+  std::string& blocked = s_.blocked[unit_];
   while (loads_.wait_nonempty()) {
     const Transfer t = loads_.pop();
+    u64 from = now_cycles();
+    if (s_.buffer) s_.buffer->wait_for_room(t.command, blocked);
+    charge(stats, isa::StallCause::downstream_space, from);
+    from = now_cycles();
+    acquire_slot(blocked);
+    charge(stats, isa::StallCause::dram, from);
+    blocked.clear();
     const u64 start = now_cycles();
-    const u64 done = move(t);
+    u64 done = move(t);
+    if (s_.buffer) done = std::max(done, s_.buffer->serve_transfer(start, t.command));
+    if (outstanding_) {
+      in_flight_.push_back(done);
+      std::push_heap(in_flight_.begin(), in_flight_.end(), std::greater<u64>());
+    }
     s_.tokens.set(t.command.id, done, done, true);
     account(t.command, start, done);
   }
@@ -69,8 +104,15 @@ void Dma::stores() {
       continue;
     }
     const Transfer t = ready_stores_.pop();
+    std::string blocked;  // a store waits only for a slot, never for another unit's work
+    acquire_slot(blocked);
     const u64 start = now_cycles();
-    const u64 done = move(t);
+    const u64 served = s_.buffer ? s_.buffer->serve_transfer(start, t.command) : start;
+    const u64 done = std::max(move(t), served);
+    if (outstanding_) {
+      in_flight_.push_back(done);
+      std::push_heap(in_flight_.begin(), in_flight_.end(), std::greater<u64>());
+    }
     s_.tokens.set(t.command.id, done, done);
     account(t.command, start, done);
   }
@@ -79,11 +121,15 @@ void Dma::stores() {
 void Dma::account(const isa::Command& c, u64 start, u64 end) {
   isa::UnitActivity& stats = s_.result->units[unit_];
   ++stats.commands;
-  stats.busy_cycles += dram_.to_cycles(dram_.transfer_ticks(c.bytes));
+  const u64 transfer = dram_.to_cycles(dram_.transfer_ticks(c.bytes));
+  stats.busy_cycles += transfer;
   if (s_.options.observer) {
+    // The slice is the transfer itself (its bytes at the channel's rate, ending when they
+    // have moved), not the time it waited in the DMA's queue.
+    start = std::max(start, end > transfer ? end - transfer : 0);
     label_ = std::string(isa::command_kind_name(c.kind)) + " " +
              s_.program->schedule().workload().tensors[static_cast<std::size_t>(c.tensor)].name;
-    s_.options.observer->on_activity({stats.name, stats.block, &c, label_, start, end});
+    s_.guarded([&] { s_.options.observer->on_activity({stats.name, stats.block, &c, label_, start, end}); });
   }
 }
 

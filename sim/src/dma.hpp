@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -52,6 +53,9 @@ class Dma : public sc_core::sc_module {
   };
   void loads();
   void stores();
+  /// Waits until fewer than the arch's `dma.outstanding` transfers are in flight (bounded
+  /// channels only); `done` is pushed by the caller once known.
+  void acquire_slot(std::string& blocked);
   /// Moves a transfer's bytes from now; returns the cycle they have moved.
   u64 move(const Transfer& t);
   void account(const isa::Command& c, u64 start, u64 end);
@@ -61,6 +65,8 @@ class Dma : public sc_core::sc_module {
   std::size_t unit_;
   Queue loads_, ready_stores_;
   std::unordered_map<u64, std::vector<Transfer>> waiting_stores_;  ///< by the command they wait for
+  std::vector<u64> in_flight_;  ///< completion cycles of transfers in flight (a min-heap)
+  u64 outstanding_ = 0;         ///< 0: no bound
   std::string label_;
 };
 

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "einfuse/isa/program.hpp"
@@ -45,6 +47,7 @@ class TokenBoard {
     return *p;
   }
   void set(u64 id, u64 end, u64 result, bool load = false) {
+    labels.erase(id);
     Token& t = at(id);
     t.known = true;
     t.load = load;
@@ -68,6 +71,12 @@ class TokenBoard {
   sc_core::sc_event done_event;
   /// Called with every token as it is set (the DMA releases the stores waiting for it).
   std::function<void(u64)> on_set;
+  /// What each issued, unfinished command is (for a deadlock report).
+  std::unordered_map<u64, std::string> labels;
+  std::string describe(u64 id) const {
+    auto it = labels.find(id);
+    return "command " + std::to_string(id) + (it == labels.end() ? "" : " (" + it->second + ")");
+  }
 
  private:
   std::unordered_map<u64, std::unique_ptr<Token>> tokens_;
@@ -108,6 +117,8 @@ class CommandQueue {
 
 class MaskedTiles;
 class TileKernels;
+class GlobalBuffer;
+class Handoff;
 
 /// The state of one run that every module sees.
 struct RunState {
@@ -115,11 +126,29 @@ struct RunState {
   SimOptions options;
   TokenBoard tokens;
   u64 issued = 0;
+  bool stream_done = false;  ///< the controller has issued the whole Program
   /// What holds the controller back now (the cause an idle unit is charged).
   isa::StallCause controller_wait = isa::StallCause::fill_drain;
   isa::RunResult* result = nullptr;
   MaskedTiles* masks = nullptr;     ///< with the cascade: masked tiles costed from the mask
   TileKernels* kernels = nullptr;   ///< data mode: computes each tile's values
+  GlobalBuffer* buffer = nullptr;
+  Handoff* handoff = nullptr;
+  /// By unit (result order): what it waits for now, empty when it is not blocked.
+  std::vector<std::string> blocked;
+  /// The first exception thrown by an observer or a kernel inside a process: the run stops
+  /// and simulate() rethrows it as it was (SystemC would wrap it in a report).
+  std::exception_ptr error;
+  /// Runs `f`; an exception stops the simulation and is kept for simulate() to rethrow.
+  template <class F>
+  void guarded(F&& f) {
+    try {
+      f();
+    } catch (...) {
+      if (!error) error = std::current_exception();
+      sc_core::sc_stop();
+    }
+  }
 };
 
 /// Charges the cycles since `from` to cause `c`.

@@ -8,6 +8,8 @@
 #include "controller.hpp"
 #include "dma.hpp"
 #include "dram_channel.hpp"
+#include "global_buffer.hpp"
+#include "handoff.hpp"
 #include "masked_tiles.hpp"
 #include "tile_kernels.hpp"
 #include "einfuse/sim/observer.hpp"
@@ -38,8 +40,25 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
   s.result = &r;
   s.masks = masks;
   s.kernels = kernels;
+  s.blocked.assign(r.units.size(), "");
   if (kernels) r.mode = "data";
+  // The buffer's space for DRAM tiles: its capacity less the intermediates' regions, which
+  // they keep for the whole run.
+  const bool bounded = options.channels == Channels::arch;
+  u64 capacity = options.buffer_bytes ? options.buffer_bytes : static_cast<u64>(arch.global_buffer.capacity_bytes);
+  for (std::size_t t = 0; t < w.tensors.size(); ++t)
+    if (w.tensors[t].role == einsum::Tensor::Role::intermediate) {
+      const u64 region = program.addresses().tensor(static_cast<int>(t)).buffer_rows * program.addresses().row_bytes();
+      capacity -= std::min(capacity, region);
+    }
+  GlobalBuffer buffer("global_buffer", program, capacity, bounded);
+  Handoff handoff(program, bounded);
+  if (bounded) {
+    s.buffer = &buffer;
+    s.handoff = &handoff;
+  }
   std::shared_ptr<DramBackend> backend = options.dram_backend;
+  if (!backend && options.dram == DramModel::hbm2) backend = make_hbm2_backend(arch);
   DramChannel dram("dram_channel", arch, options.dram, backend);
   std::vector<std::unique_ptr<ArrayUnit>> arrays;
   std::vector<ArrayUnit*> raw;
@@ -49,13 +68,33 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
     raw.push_back(arrays.back().get());
   }
   Dma dma("dma", s, dram, dma_unit);
-  s.tokens.on_set = [&dma](u64 id) { dma.token_set(id); };
+  s.tokens.on_set = [&](u64 id) {
+    dma.token_set(id);
+    if (s.buffer) s.buffer->command_ended(id);
+    if (s.handoff) s.handoff->command_ended(id);
+  };
   Controller controller("controller", s, raw, dma, dram, r.units.size() - 1);
   if (options.observer) options.observer->on_start(program.schedule().op_count());
   sc_core::sc_start();
-  if (s.tokens.done != s.issued)
-    throw std::runtime_error("sim: deadlock: " + std::to_string(s.issued - s.tokens.done) + " commands never completed");
+  if (s.error) std::rethrow_exception(s.error);
+  if (s.tokens.done != s.issued || !s.stream_done) {
+    std::vector<std::string> lines;
+    for (std::size_t u = 0; u < r.units.size(); ++u)
+      if (!s.blocked[u].empty()) lines.push_back(r.units[u].name + ": " + s.blocked[u]);
+    if (bounded) lines.push_back(buffer.space_report());
+    throw DeadlockError("sim: deadlock at cycle " + std::to_string(now_cycles()) + ": " +
+                            std::to_string(s.issued - s.tokens.done) + " issued commands never finished",
+                        std::move(lines));
+  }
   r.cycles = s.tokens.makespan;
+  if (backend) {
+    // Posted writes still in the controller reach the DRAM before the run is over.
+    r.cycles = std::max(r.cycles, backend->drain(r.cycles));
+    const DramStats d = backend->stats();
+    r.dram_counters = {{"read_bursts", d.reads},       {"write_bursts", d.writes},       {"row_hits", d.row_hits},
+                       {"row_misses", d.row_misses},   {"row_conflicts", d.row_conflicts}, {"refreshes", d.refreshes},
+                       {"turnarounds", d.turnarounds}};
+  }
   r.commands = r.units.back().commands;
   for (std::size_t a = 0; a < arch.arrays.size(); ++a) {
     isa::UnitActivity& u = r.units[a];
@@ -70,6 +109,17 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
 
 }  // namespace
 }  // namespace detail
+
+namespace {
+std::string deadlock_text(const std::string& summary, const std::vector<std::string>& blocked) {
+  std::string text = summary;
+  for (const std::string& b : blocked) text += "\n  " + b;
+  return text;
+}
+}  // namespace
+
+DeadlockError::DeadlockError(const std::string& summary, std::vector<std::string> lines)
+    : std::runtime_error(deadlock_text(summary, lines)), blocked(std::move(lines)) {}
 
 isa::RunResult simulate(const isa::Program& program, const SimOptions& options) {
   return detail::run(program, options, nullptr, nullptr);

@@ -47,6 +47,9 @@ struct RunResult {
   std::vector<UnitActivity> units;
   std::vector<TensorCounts> tensors;
   std::uint64_t dram_bytes = 0;
+  /// What the DRAM model counted (bursts, row hits, misses, conflicts, refreshes, bus
+  /// turnarounds), by name; empty for the ideal pipe.
+  std::map<std::string, std::uint64_t> dram_counters;
   std::map<std::string, double> energy_pj_by_action;
   double energy_pj = 0;
 };

@@ -24,11 +24,12 @@ struct Activity {
 class Observer {
  public:
   virtual ~Observer() = default;
-  /// Before the run: the units in result order (arrays, then dma, dram_channel, controller).
-  virtual void on_start(std::uint64_t expected_commands) { (void)expected_commands; }
+  /// Before the run: how many array commands it will issue (one per tile op).
+  virtual void on_start(std::uint64_t array_commands) { (void)array_commands; }
   /// A slice has ended. Slices of one unit arrive in order of their end.
   virtual void on_activity(const Activity& a) = 0;
-  /// The controller has issued `issued` commands at cycle `now`; called every few thousand.
+  /// The controller has issued `issued` array commands by cycle `now`; called every few
+  /// thousand. An exception from any call stops the run and leaves simulate() as it was.
   virtual void on_progress(std::uint64_t issued, std::uint64_t now) { (void)issued, (void)now; }
   /// The run has ended at `cycles` (not called when it throws).
   virtual void on_finish(std::uint64_t cycles) { (void)cycles; }

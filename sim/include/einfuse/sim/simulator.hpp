@@ -12,6 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "einfuse/einsum/cascade.hpp"
 #include "einfuse/einsum/dense_tensor.hpp"
@@ -35,6 +38,13 @@ enum class DramModel : std::uint8_t {
   hbm2,   ///< our HBM2 model (docs/dram.md), parameters from the arch spec
 };
 
+/// The channels between the blocks.
+enum class Channels : std::uint8_t {
+  unbounded,  ///< the cost model's assumptions: any number of tiles in flight, free buffer ports
+  arch,       ///< the arch spec's: DMA outstanding transfers, prefetch depth and buffer space,
+              ///< handoff buffers between the arrays, buffer banks and ports (docs/sim.md)
+};
+
 struct SimOptions {
   OpTiming op_timing = OpTiming::cost_model;
   DramModel dram = DramModel::ideal;
@@ -43,8 +53,21 @@ struct SimOptions {
   /// Commands the controller may have issued to one array and not yet started there (0: no
   /// bound). The controller issues in program order, so a full queue holds every unit back.
   std::size_t queue_depth = 0;
+  Channels channels = Channels::unbounded;
+  /// With Channels::arch: the global buffer's capacity in bytes (0: the arch's), to study a
+  /// smaller or larger buffer than the one the mapping was made for.
+  std::uint64_t buffer_bytes = 0;
   /// Sees every slice of activity and the progress (trace writers, progress bars); not owned.
   Observer* observer = nullptr;
+};
+
+/// A run that cannot finish: every unit waits for something only another waiting unit could
+/// give. what() names the cycle, the number of unfinished commands and, per unit, what it
+/// waits for; `blocked` holds those lines.
+class DeadlockError : public std::runtime_error {
+ public:
+  DeadlockError(const std::string& summary, std::vector<std::string> blocked);
+  std::vector<std::string> blocked;
 };
 
 /// Timing mode: runs the Program to the end. Each call elaborates a fresh SystemC context.
