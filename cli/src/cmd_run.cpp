@@ -2,10 +2,8 @@
 // and optionally compare them with a direct attention reference.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <iostream>
 
 #include "cli_common.hpp"
@@ -14,14 +12,11 @@
 #include "einfuse/mapper/mapping.hpp"
 #include "commands.hpp"
 #include "einfuse/einsum/interpreter.hpp"
-#include "einfuse/einsum/npy.hpp"
-#include "einfuse/einsum/safe_write.hpp"
 #include "reference_compare.hpp"
+#include "tensor_files.hpp"
 
 namespace einfuse::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct RunCommandOptions {
   std::string file;
@@ -52,47 +47,10 @@ einsum::RunOptions run_options(const RunCommandOptions& o) {
   return r;
 }
 
-einsum::TensorMap load_inputs(const LoadedCascade& lc, const RunCommandOptions& o, const einsum::RunOptions& r) {
-  if (o.inputs.empty()) return einsum::random_inputs(lc.cascade, lc.shape, o.seed, r);
-  einsum::TensorMap inputs;
-  for (einsum::TensorId t : lc.cascade.inputs()) {
-    const std::string& name = lc.cascade.tensors[static_cast<std::size_t>(t)].name;
-    const fs::path path = fs::path(o.inputs) / (name + ".npy");
-    if (!fs::exists(path)) {
-      einsum::SourceText src{"--inputs", o.inputs};
-      throw einsum::CascadeError(&src, {}, "input '" + name + "' has no file " + path.string(),
-                                 "one NAME.npy per input tensor in " + o.inputs);
-    }
-    inputs.emplace(name, einsum::read_npy(path.string()));
-  }
-  return inputs;
-}
-
-// The outputs are one folder, complete or absent (einsum/safe_write.hpp). An existing folder
-// is replaced only when it holds nothing but .npy files (an earlier run's outputs): --out
-// pointed at a folder of other things is refused rather than emptied.
-bool holds_only_npy(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(fs::symlink_status(dir, ec))) return false;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file() || entry.is_symlink() || entry.path().extension() != ".npy") return false;
-  }
-  return !ec;
-}
-
-void write_outputs(const LoadedCascade& lc, const einsum::TensorMap& outputs, const std::string& dir) {
-  einsum::OutputFolder folder(dir);
-  for (einsum::TensorId t : lc.cascade.outputs()) {
-    const std::string& name = lc.cascade.tensors[static_cast<std::size_t>(t)].name;
-    einsum::write_npy(folder.file(name + ".npy"), outputs.at(name));
-  }
-  folder.commit(holds_only_npy(dir) ? einsum::OutputFolder::Existing::replace : einsum::OutputFolder::Existing::refuse);
-}
-
 int run_run(const RunCommandOptions& o) {
   const LoadedCascade lc = load_cascade(o.file, o.shape);
   const einsum::RunOptions options = run_options(o);
-  const einsum::TensorMap inputs = load_inputs(lc, o, options);
+  const einsum::TensorMap inputs = load_inputs(lc.cascade, lc.shape, o.inputs, o.seed, options);
   const auto start = std::chrono::steady_clock::now();
   const einsum::TensorMap outputs = einsum::interpret(lc.cascade, lc.shape, inputs, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -109,7 +67,7 @@ int run_run(const RunCommandOptions& o) {
     std::cout << fmt::format("  {} [{}]: sum {:.6g}, max |x| {:.6g}\n", name, fmt::join(tensor.extents, "x"), sum, max_abs);
   }
   if (!o.out.empty()) {
-    write_outputs(lc, outputs, o.out);
+    write_outputs(lc.cascade, outputs, o.out);
     std::cout << "wrote " << outputs.size() << " output(s) to " << o.out << "\n";
   }
   if (!o.compare.empty()) {
@@ -147,17 +105,7 @@ void add_run_command(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--mapping", o->mapping,
                   "with --hardware and --arch: each Einsum computes exp as its array does (the table unit, "
                   "or FuseMax's 6 mac + 1 add sequence on the 2D array)");
-  // CLI11 wraps "-1" and saturates values beyond 2^64 silently: accept plain digits only.
-  cmd->add_option("--seed", o->seed, "seed of the random inputs (default 1)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            std::uint64_t v = 0;
-            const char* end = text.data() + text.size();
-            const auto [p, ec] = std::from_chars(text.data(), end, v);
-            if (text.empty() || ec != std::errc{} || p != end) return "expected an integer in [0, 2^64), got '" + text + "'";
-            return {};
-          },
-          "UINT64"));
+  add_seed_option(*cmd, o->seed);
   cmd->add_option("--inputs", o->inputs, "folder with NAME.npy for every input tensor");
   cmd->add_option("--out", o->out,
                   "folder to write NAME.npy for every output tensor (written whole; an earlier run's folder of "

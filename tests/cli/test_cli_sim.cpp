@@ -2,10 +2,12 @@
 // 12 heads) in timing mode, its JSON fields, and the input errors (exit 2).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "run_command.hpp"
+#include "temp_file.hpp"
 
 namespace {
 
@@ -46,7 +48,7 @@ TEST_CASE("einfuse sim runs the paper's FuseMax layer and reports beside the clo
 TEST_CASE("einfuse sim refuses bad options with exit 2", "[cli]") {
   for (const char* args : {"sim --paper-design fusemax --model BERT --seq 1K --dram hbm9",
                            "sim --paper-design fusemax --model BERT --seq 1K --timing exact",
-                           "sim --paper-design fusemax --model BERT --seq 1K --mode data",
+                           "sim --paper-design fusemax --model BERT --seq 1K --mode data",  // the whole layer: too big for data mode
                            "sim --paper-design tpu --model BERT --seq 1K", "sim --paper-design fusemax",
                            "sim workloads/attention/softmax_1pass.ein"}) {
     const CommandResult r = cli(args);
@@ -54,4 +56,39 @@ TEST_CASE("einfuse sim refuses bad options with exit 2", "[cli]") {
     CHECK(r.code == 2);
     CHECK(r.out.find("error") != std::string::npos);
   }
+}
+
+TEST_CASE("einfuse sim --mode data checks its outputs against the interpreter and writes them", "[cli]") {
+  const einfuse::test::TempFile dir("");
+  const std::string out = dir.dir() + "/out";
+  const CommandResult r = cli("sim workloads/attention/causal_1pass.ein --arch fusemax --search --shape P=320,M=512 "
+                              "--mode data --check --out " + out + " --json");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("mode") == "data");
+  CHECK(j.at("bit_identical_to_interpreter") == true);
+  CHECK(std::filesystem::exists(std::filesystem::path(out) / "AV.npy"));
+  // Timing-only flags and data-only flags do not mix.
+  CHECK(cli("sim --paper-design fusemax --model BERT --seq 1K --check").code == 2);
+}
+
+TEST_CASE("einfuse sim writes a trace, models HBM2 and the arch's channels, and reports a deadlock with exit 1", "[cli]") {
+  const einfuse::test::TempFile dir("");
+  const std::string trace = dir.dir() + "/t.json";
+  const CommandResult r = cli("sim --paper-design flat --model BERT --seq 1K --dram hbm2 --channels arch --timing structural "
+                              "--trace " + trace + " --json");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j.at("dram") == "hbm2");
+  CHECK(j.at("run").at("dram_counters").at("read_bursts").get<std::uint64_t>() > 0);
+  const auto t = nlohmann::json::parse(einfuse::test::read_file(trace));
+  CHECK(t.at("traceEvents").size() > j.at("commands").get<std::size_t>());
+
+  const CommandResult dead = cli("sim --paper-design fusemax --model BERT --seq 1K --channels arch --buffer-bytes 100000");
+  INFO(dead.out);
+  CHECK(dead.code == 1);
+  CHECK(dead.out.find("deadlock") != std::string::npos);
+  CHECK(dead.out.find("free bytes of the global buffer") != std::string::npos);
 }
