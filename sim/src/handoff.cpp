@@ -20,6 +20,7 @@ Handoff::Handoff(const isa::Program& program, bool bounded)
           handed_[e] = 1;
   recent_.resize(w_.einsums.size());
   first_seq_.assign(w_.einsums.size(), 0);
+  taken_upto_.assign(w_.einsums.size(), 0);
 }
 
 void Handoff::compute_issued(const isa::Command& c) {
@@ -30,15 +31,13 @@ void Handoff::compute_issued(const isa::Command& c) {
     if (!wt.result || p == einsum_of_.end() || array_of_[static_cast<std::size_t>(p->second)] == c.array) continue;
     ++tile_[wt.command].open;
     reads_[c.id].push_back(wt.command);
-    // Every earlier tile of that producer has been passed by.
-    std::vector<u64> passed;
-    for (u64 earlier : recent_[static_cast<std::size_t>(p->second)]) {
-      if (earlier > wt.command) break;
-      passed.push_back(earlier);
-    }
-    for (u64 earlier : passed) {
-      tile_[earlier].taken = true;
-      try_release(earlier);
+    // Every earlier tile of that producer has been passed by (marked once, in order).
+    const auto e = static_cast<std::size_t>(p->second);
+    const u64 upto = seq_of_.at(wt.command);
+    for (; taken_upto_[e] <= upto; ++taken_upto_[e]) {
+      const u64 tile = recent_[e][taken_upto_[e] - first_seq_[e]];
+      tile_[tile].taken = true;
+      try_release(tile);
     }
   }
   // As a producer.
@@ -68,13 +67,15 @@ void Handoff::command_ended(u64 id) {
 }
 
 void Handoff::try_release(u64 p) {
-  Tile& t = tile_[p];
+  auto it = tile_.find(p);
+  if (it == tile_.end()) return;  // released and forgotten
+  Tile& t = it->second;
   if (t.released || !t.taken || t.open > 0) return;
   t.released = true;
   released_.notify(sc_core::SC_ZERO_TIME);
   // Forget released tiles at the front of their producer's list.
   const auto e = static_cast<std::size_t>(einsum_of_.at(p));
-  while (recent_[e].size() > tiles_ && tile_.at(recent_[e].front()).released) {
+  while (recent_[e].size() > tiles_ && tile_.at(recent_[e].front()).released && first_seq_[e] < taken_upto_[e]) {
     const u64 old = recent_[e].front();
     tile_.erase(old);
     seq_of_.erase(old);

@@ -41,6 +41,7 @@ class Handoff {
   std::vector<char> handed_;                       ///< by Einsum: read by an Einsum on another array
   std::vector<std::deque<u64>> recent_;            ///< by Einsum: its commands, oldest released ones forgotten
   std::vector<u64> first_seq_;                     ///< by Einsum: the seq of recent_.front()
+  std::vector<u64> taken_upto_;                    ///< by Einsum: tiles before this seq are taken
   std::unordered_map<u64, int> einsum_of_;         ///< live producer commands
   std::unordered_map<u64, Tile> tile_;             ///< by producer command
   std::unordered_map<u64, u64> seq_of_;            ///< by producer command
