@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   std::printf("\n");
-  for (const auto& [name, t] : reporter.seconds) {
+  for (const auto& [full, t] : reporter.seconds) {
+    const std::string name = full.substr(0, full.find('/'));  // without "/min_time:..."
     const double macs = g_macs[name];
     if (t <= 0 || macs <= 0) continue;
     const double rate = macs / t;

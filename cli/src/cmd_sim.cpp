@@ -42,6 +42,7 @@ struct SimCommandOptions {
   std::string dram = "ideal";
   std::string timing = "cost-model";
   std::string channels = "unbounded";
+  std::string reduction = "occupies-array";
   std::size_t queue_depth = 0;
   std::uint64_t buffer_bytes = 0;
   std::string trace, vcd;
@@ -111,6 +112,9 @@ sim::SimOptions sim_options(const SimCommandOptions& o) {
   if (o.timing == "cost-model") so.op_timing = sim::OpTiming::cost_model;
   else if (o.timing == "structural") so.op_timing = sim::OpTiming::structural;
   else throw BadInput("--timing " + o.timing + ": expected cost-model or structural");
+  if (o.reduction == "occupies-array") so.reduction = sim::ReductionTiming::occupies_array;
+  else if (o.reduction == "pipelined") so.reduction = sim::ReductionTiming::pipelined;
+  else throw BadInput("--reduction " + o.reduction + ": expected occupies-array or pipelined");
   if (o.channels == "unbounded") so.channels = sim::Channels::unbounded;
   else if (o.channels == "arch") so.channels = sim::Channels::arch;
   else throw BadInput("--channels " + o.channels + ": expected unbounded or arch");
@@ -235,6 +239,7 @@ int run_sim(const SimCommandOptions& o) {
     j["shape"] = shape;
     if (!o.shape.model.empty()) j["model"] = o.shape.model;
     j["op_timing"] = o.timing;
+    if (o.timing == "structural") j["reduction"] = o.reduction;
     j["dram"] = o.dram;
     j["channels"] = o.channels;
     j["queue_depth"] = o.queue_depth;
@@ -307,6 +312,10 @@ void add_sim_command(CLI::App& app, std::function<int()>& action) {
   cmd->add_option("--mode", o->mode, "timing (no values) or data (real tensors through the numeric library)")->capture_default_str();
   cmd->add_option("--dram", o->dram, "ideal, hbm2 or none")->capture_default_str();
   cmd->add_option("--timing", o->timing, "op timing: cost-model or structural")->capture_default_str();
+  cmd->add_option("--reduction", o->reduction,
+                  "structural timing: a spatial reduction occupies-array (the RTL arrays' chain) or is pipelined\n"
+                  "(the chain has its own registers; the result is late, the array free)")
+      ->capture_default_str();
   cmd->add_option("--channels", o->channels, "unbounded or arch")->capture_default_str();
   cmd->add_option("--queue-depth", o->queue_depth, "commands per array queue (0: unbounded)")->capture_default_str();
   cmd->add_option("--buffer-bytes", o->buffer_bytes, "with --channels arch: the buffer's capacity (0: the arch's)");

@@ -25,17 +25,19 @@ ArrayUnit::Cost ArrayUnit::cost(const isa::Command& c) const {
     }
   if (s_.options.op_timing == OpTiming::structural) {
     // A spatial reduction runs through a chain of D PEs, one hop per cycle: the values of a
-    // tile enter one per cycle and the last leaves D - 1 cycles after it entered; the chain
-    // occupies the array (the RTL's MAX_REDUCE / SUM_REDUCE take N cycles).
-    if (c.reduction_depth > 0) k.busy += c.reduction_depth - 1;
+    // tile enter one per cycle and the last leaves D - 1 cycles after it entered. In the
+    // PEs' own registers the chain occupies the array (the RTL's MAX_REDUCE / SUM_REDUCE
+    // take N cycles); with registers of its own the array goes on and the result is late.
+    const bool pipelined = s_.options.reduction == ReductionTiming::pipelined;
+    if (c.reduction_depth > 0 && !pipelined) k.busy += c.reduction_depth - 1;
     // exp on the PE's own MAC: the subtraction is one step of the MAC's adder before the
     // 7-step sequence (the RTL's SUB_EXP is 1 + 7 cycles), once per array tile.
     const mapper::PeArray& array = s_.program->schedule().arch().arrays[static_cast<std::size_t>(c.array)];
     if (c.opcode.op == mapper::ArrayOp::exp && array.exp_algorithm == "mac_sequence") k.busy += array_tiles;
     // The result is registered: visible the cycle after the last running one (this replaces
-    // the cost model's exposed drain: the chain is already in the busy cycles). The next
-    // command may start at once (the array accepts it in its predecessor's last cycle).
-    k.drain = 1;
+    // the cost model's exposed drain). The next command may start at once (the array accepts
+    // it in its predecessor's last cycle).
+    k.drain = pipelined && c.reduction_depth > 0 ? c.reduction_depth : 1;
   }
   return k;
 }

@@ -32,6 +32,15 @@ enum class OpTiming : std::uint8_t {
   structural,  ///< + 1 cycle to register the operands; result after max(drain, reduction depth)
 };
 
+/// Structural timing: what a spatial reduction (a column's max or sum through D PEs) does to
+/// its array.
+enum class ReductionTiming : std::uint8_t {
+  occupies_array,  ///< the chain runs in the PEs' own registers: the array is busy D - 1 more
+                   ///< cycles per tile (the RTL arrays' MAX_REDUCE / SUM_REDUCE, docs/rtl-arrays.md)
+  pipelined,       ///< the chain has registers of its own: the array takes the next tile at
+                   ///< once and the result is visible D cycles after the tile's last value
+};
+
 enum class DramModel : std::uint8_t {
   none,   ///< infinitely fast: loads and stores take no time
   ideal,  ///< the arch's bandwidth, no latency, bytes reserved in program order
@@ -47,6 +56,7 @@ enum class Channels : std::uint8_t {
 
 struct SimOptions {
   OpTiming op_timing = OpTiming::cost_model;
+  ReductionTiming reduction = ReductionTiming::occupies_array;  ///< structural timing only
   DramModel dram = DramModel::ideal;
   /// Another DRAM model (e.g. a DRAMsim3 adapter): used instead of `dram` when set.
   std::shared_ptr<DramBackend> dram_backend;
