@@ -44,27 +44,30 @@ ArrayUnit::Cost ArrayUnit::cost(const isa::Command& c) const {
 
 void ArrayUnit::run() {
   isa::UnitActivity& stats = s_.result->units[unit_];
-  std::string& blocked = s_.blocked[unit_];
+  RunState::Waiting& blocked = s_.waiting[unit_];
   for (;;) {
     const u64 idle_from = now_cycles();
-    blocked = "its next command";
+    if (queue.empty()) blocked.text = "its next command";
     if (!queue.wait_nonempty()) {
       blocked.clear();
       return;
     }
+    blocked.clear();
     charge(stats, stats.commands == 0 ? isa::StallCause::fill_drain : s_.controller_wait, idle_from);
     const isa::Command c = queue.pop();
-    const std::string what = s_.tokens.describe(c.id);
     for (const isa::Wait& w : c.waits) {
       const u64 from = now_cycles();
-      blocked = what + " waits for the " + (w.result ? "result" : "end") + " of " + s_.tokens.describe(w.command);
-      const bool load = s_.tokens.wait_for(w);
+      blocked.command = &c;
+      blocked.wait = &w;
+      const bool load = s_.tokens.wait_for(w, token_known_);
       charge(stats, load ? isa::StallCause::dram : isa::StallCause::producer, from);
     }
     blocked.clear();
     if (s_.handoff) {
       const u64 from = now_cycles();
-      s_.handoff->wait_for_room(c, blocked);
+      blocked.command = &c;
+      s_.handoff->wait_for_room(c, blocked.text);
+      blocked.clear();
       charge(stats, isa::StallCause::downstream_space, from);
     }
     const Cost k = cost(c);

@@ -27,6 +27,7 @@ class ArrayUnit : public sc_core::sc_module {
   void account(const isa::Command& c, const Cost& cost, u64 start, u64 end);
   RunState& s_;
   std::size_t unit_;
+  sc_core::sc_event token_known_;  ///< notified when a token it waits for is set
   std::string label_;
 };
 

@@ -3,6 +3,7 @@
 #include "einfuse/sim/observer.hpp"
 #include "global_buffer.hpp"
 #include "handoff.hpp"
+#include "describe.hpp"
 
 namespace einfuse::sim::detail {
 namespace {
@@ -18,9 +19,9 @@ Controller::Controller(sc_core::sc_module_name n, RunState& s, std::vector<Array
 // Every command issued before is done (and every result visible); the DRAM pipe restarts.
 void Controller::fence() {
   s_.controller_wait = isa::StallCause::barrier;
-  s_.blocked[unit_] = "a fence: every earlier command to finish";
+  s_.waiting[unit_].text = "a fence: every earlier command to finish";
   while (s_.tokens.done < s_.issued) sc_core::wait(s_.tokens.done_event);
-  s_.blocked[unit_].clear();
+  s_.waiting[unit_].clear();
   wait_until(s_.tokens.makespan);
   dram_.restart(now_cycles());
   s_.controller_wait = isa::StallCause::fill_drain;
@@ -30,24 +31,15 @@ void Controller::issue_compute(isa::Command c) {
   ArrayUnit& a = *arrays_[static_cast<std::size_t>(c.array)];
   if (a.queue.full()) {
     s_.controller_wait = isa::StallCause::downstream_space;
-    s_.blocked[unit_] = "room in the command queue of " + s_.result->units[static_cast<std::size_t>(c.array)].name +
-                        " to issue " + s_.tokens.describe(c.id);
+    s_.waiting[unit_].text = "room in the command queue of " + s_.result->units[static_cast<std::size_t>(c.array)].name +
+                             " to issue " + describe_command(s_, c);
     while (a.queue.full()) sc_core::wait(a.queue.popped);
-    s_.blocked[unit_].clear();
+    s_.waiting[unit_].clear();
     s_.controller_wait = isa::StallCause::fill_drain;
   }
   if (s_.buffer) s_.buffer->compute_issued(c);
   if (s_.handoff) s_.handoff->compute_issued(c);
   a.queue.push(std::move(c));
-}
-
-std::string Controller::label(const isa::Command& c) const {
-  const mapper::Workload& w = s_.program->schedule().workload();
-  if (c.kind == isa::CommandKind::compute)
-    return s_.result->units[static_cast<std::size_t>(c.array)].name + " " + isa::opcode_name(c.opcode) + " " +
-           w.einsums[static_cast<std::size_t>(c.einsum)].name + " of tile op " + std::to_string(c.op);
-  return std::string(isa::command_kind_name(c.kind)) + " " + w.tensors[static_cast<std::size_t>(c.tensor)].name + " (" +
-         std::to_string(c.bytes) + " bytes) of tile op " + std::to_string(c.op);
 }
 
 void Controller::run() {
@@ -58,10 +50,17 @@ void Controller::run() {
     ++stats.commands;
     if (c.kind == isa::CommandKind::fence) {
       fence();
+      s_.tokens.skip(c.id);
       continue;
     }
+    // The issue window: at most this many commands issued past the oldest unfinished one
+    // (the memory the queues and tokens of a long run hold).
+    if (s_.options.issue_window && c.id >= s_.tokens.oldest_unknown() + s_.options.issue_window) {
+      s_.waiting[unit_].text = "room in the issue window";
+      while (c.id >= s_.tokens.oldest_unknown() + s_.options.issue_window) sc_core::wait(s_.tokens.done_event);
+      s_.waiting[unit_].clear();
+    }
     ++s_.issued;
-    s_.tokens.labels[c.id] = label(c);
     if (c.kind == isa::CommandKind::compute) {
       // Progress in array commands: one per tile op, whose total the observer was given.
       if (s_.options.observer && ++computes_ % kProgressEvery == 0)

@@ -22,7 +22,6 @@ class Controller : public sc_core::sc_module {
   void run();
   void fence();
   void issue_compute(isa::Command c);
-  std::string label(const isa::Command& c) const;
   RunState& s_;
   std::vector<ArrayUnit*> arrays_;
   Dma& dma_;

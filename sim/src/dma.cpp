@@ -53,6 +53,13 @@ void Dma::token_set(u64 id) {
   waiting_stores_.erase(it);
 }
 
+void Dma::pending(std::vector<const isa::Command*>& out) const {
+  for (const Queue* q : {&loads_, &ready_stores_})
+    for (const Transfer& t : q->items()) out.push_back(&t.command);
+  for (const auto& [id, stores] : waiting_stores_)
+    for (const Transfer& t : stores) out.push_back(&t.command);
+}
+
 void Dma::close() {
   for (Queue* q : {&loads_, &ready_stores_}) {
     q->closed = true;
@@ -74,14 +81,15 @@ u64 Dma::move(const Transfer& t) {
 // buffer has room for the tiles and the DMA has free slots.
 void Dma::loads() {
   isa::UnitActivity& stats = s_.result->units[unit_];
-  std::string& blocked = s_.blocked[unit_];
+  RunState::Waiting& blocked = s_.waiting[unit_];
   while (loads_.wait_nonempty()) {
     const Transfer t = loads_.pop();
+    blocked.command = &t.command;
     u64 from = now_cycles();
-    if (s_.buffer) s_.buffer->wait_for_room(t.command, blocked);
+    if (s_.buffer) s_.buffer->wait_for_room(t.command, blocked.text);
     charge(stats, isa::StallCause::downstream_space, from);
     from = now_cycles();
-    acquire_slot(blocked);
+    acquire_slot(blocked.text);
     charge(stats, isa::StallCause::dram, from);
     blocked.clear();
     const u64 start = now_cycles();

@@ -24,6 +24,8 @@ class Dma : public sc_core::sc_module {
   void close();
   /// A token was set: the stores waiting for it are ready.
   void token_set(u64 id);
+  /// The transfers it holds and has not started (for a deadlock report).
+  void pending(std::vector<const isa::Command*>& out) const;
 
  private:
   struct Transfer {
@@ -45,6 +47,7 @@ class Dma : public sc_core::sc_module {
       q_.pop_front();
       return t;
     }
+    const std::deque<Transfer>& items() const { return q_; }
     sc_core::sc_event pushed;
     bool closed = false;
 

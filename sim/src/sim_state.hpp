@@ -30,56 +30,62 @@ inline void wait_until(u64 cycle) {
   if (cycle > now) sc_core::wait(cycles(cycle - now));
 }
 
-/// The tokens: when each command's end and result are (or will be) visible. Kept for the
-/// whole run (a few dozen bytes per command); forgetting the ones no later command names is
-/// the next step for long runs.
+/// The tokens: when each command's end and result are (or will be) visible, by command id
+/// (ids are dense: 0, 1, 2, ... in program order). 17 bytes a command for the whole run. A
+/// unit waiting for a token not yet known registers its own event, notified when it is set.
 class TokenBoard {
  public:
-  struct Token {
-    bool known = false;
-    bool load = false;  ///< a DMA load's token (stall attribution: dram, not producer)
-    u64 end = 0, result = 0;
-    sc_core::sc_event known_event;
-  };
-  Token& at(u64 id) {
-    auto& p = tokens_[id];
-    if (!p) p = std::make_unique<Token>();
-    return *p;
-  }
   void set(u64 id, u64 end, u64 result, bool load = false) {
-    labels.erase(id);
-    Token& t = at(id);
-    t.known = true;
-    t.load = load;
-    t.end = end;
-    t.result = result;
-    t.known_event.notify(sc_core::SC_ZERO_TIME);
+    mark(id, end, result, load);
+    if (auto it = waiters_.find(id); it != waiters_.end()) {
+      for (sc_core::sc_event* e : it->second) e->notify(sc_core::SC_ZERO_TIME);
+      waiters_.erase(it);
+    }
     makespan = std::max(makespan, result);
     ++done;
     done_event.notify(sc_core::SC_ZERO_TIME);
     if (on_set) on_set(id);
   }
-  bool known(u64 id) { return at(id).known; }
-  /// Blocks the calling thread until the wait is met; true when it was a load's token.
-  bool wait_for(const isa::Wait& w) {
-    Token& t = at(w.command);
-    while (!t.known) sc_core::wait(t.known_event);
-    wait_until(w.result ? t.result : t.end);
-    return t.load;
+  /// A command without a token of its own (a fence): known at once, not counted as done.
+  void skip(u64 id) { mark(id, 0, 0, false); }
+  bool known(u64 id) const { return id < flags_.size() && (flags_[id] & kKnown); }
+  /// The first command whose token is not known yet.
+  u64 oldest_unknown() const { return low_; }
+  /// Blocks the calling thread until the wait is met, waking on the caller's own `event`;
+  /// true when it was a load's token.
+  bool wait_for(const isa::Wait& w, sc_core::sc_event& event) {
+    while (!known(w.command)) {
+      waiters_[w.command].push_back(&event);
+      sc_core::wait(event);
+    }
+    wait_until(w.result ? result_[w.command] : end_[w.command]);
+    return flags_[w.command] & kLoad;
   }
   u64 makespan = 0, done = 0;
   sc_core::sc_event done_event;
   /// Called with every token as it is set (the DMA releases the stores waiting for it).
   std::function<void(u64)> on_set;
-  /// What each issued, unfinished command is (for a deadlock report).
-  std::unordered_map<u64, std::string> labels;
-  std::string describe(u64 id) const {
-    auto it = labels.find(id);
-    return "command " + std::to_string(id) + (it == labels.end() ? "" : " (" + it->second + ")");
-  }
 
  private:
-  std::unordered_map<u64, std::unique_ptr<Token>> tokens_;
+  static constexpr std::uint8_t kKnown = 1, kLoad = 2;
+  void mark(u64 id, u64 end, u64 result, bool load) {
+    grow(id);
+    end_[id] = end;
+    result_[id] = result;
+    flags_[id] = kKnown | (load ? kLoad : 0);
+    while (low_ < flags_.size() && (flags_[low_] & kKnown)) ++low_;
+  }
+  void grow(u64 id) {
+    if (id < flags_.size()) return;
+    const std::size_t n = std::max<std::size_t>(id + 1, flags_.size() * 2);
+    end_.resize(n);
+    result_.resize(n);
+    flags_.resize(n);
+  }
+  std::vector<u64> end_, result_;
+  std::vector<std::uint8_t> flags_;
+  u64 low_ = 0;
+  std::unordered_map<u64, std::vector<sc_core::sc_event*>> waiters_;
 };
 
 /// A command queue between the controller and a unit, bounded or not.
@@ -88,6 +94,7 @@ class CommandQueue {
   explicit CommandQueue(std::size_t depth) : depth_(depth) {}
   bool full() const { return depth_ != 0 && q_.size() >= depth_; }
   bool empty() const { return q_.empty(); }
+  const std::deque<isa::Command>& items() const { return q_; }
   void push(isa::Command c) {
     q_.push_back(std::move(c));
     pushed.notify(sc_core::SC_ZERO_TIME);
@@ -134,8 +141,19 @@ struct RunState {
   TileKernels* kernels = nullptr;   ///< data mode: computes each tile's values
   GlobalBuffer* buffer = nullptr;
   Handoff* handoff = nullptr;
-  /// By unit (result order): what it waits for now, empty when it is not blocked.
-  std::vector<std::string> blocked;
+  /// By unit (result order): what it waits for now (read only for a deadlock report, so it
+  /// is kept as pointers while a command waits for a token, text otherwise).
+  struct Waiting {
+    const isa::Command* command = nullptr;  ///< the command that waits
+    const isa::Wait* wait = nullptr;        ///< for this token, or
+    std::string text;                       ///< for this (empty: not blocked)
+    void clear() {
+      command = nullptr;
+      wait = nullptr;
+      text.clear();
+    }
+  };
+  std::vector<Waiting> waiting;
   /// The first exception thrown by an observer or a kernel inside a process: the run stops
   /// and simulate() rethrows it as it was (SystemC would wrap it in a report).
   std::exception_ptr error;

@@ -7,6 +7,7 @@
 #include "array_unit.hpp"
 #include "controller.hpp"
 #include "dma.hpp"
+#include "describe.hpp"
 #include "dram_channel.hpp"
 #include "global_buffer.hpp"
 #include "handoff.hpp"
@@ -40,7 +41,7 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
   s.result = &r;
   s.masks = masks;
   s.kernels = kernels;
-  s.blocked.assign(r.units.size(), "");
+  s.waiting.resize(r.units.size());
   if (kernels) r.mode = "data";
   // The buffer's space for DRAM tiles: its capacity less the intermediates' regions, which
   // they keep for the whole run.
@@ -78,9 +79,18 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
   sc_core::sc_start();
   if (s.error) std::rethrow_exception(s.error);
   if (s.tokens.done != s.issued || !s.stream_done) {
+    // Every command still held somewhere, to name the ones waited for.
+    std::vector<const isa::Command*> held;
+    for (const ArrayUnit* a : raw)
+      for (const isa::Command& c : a->queue.items()) held.push_back(&c);
+    dma.pending(held);
+    for (const RunState::Waiting& w : s.waiting)
+      if (w.command) held.push_back(w.command);
+    std::unordered_map<u64, const isa::Command*> known;
+    for (const isa::Command* c : held) known.emplace(c->id, c);
     std::vector<std::string> lines;
     for (std::size_t u = 0; u < r.units.size(); ++u)
-      if (!s.blocked[u].empty()) lines.push_back(r.units[u].name + ": " + s.blocked[u]);
+      if (const std::string line = describe_waiting(s, u, known); !line.empty()) lines.push_back(r.units[u].name + ": " + line);
     if (bounded) lines.push_back(buffer.space_report());
     throw DeadlockError("sim: deadlock at cycle " + std::to_string(now_cycles()) + ": " +
                             std::to_string(s.issued - s.tokens.done) + " issued commands never finished",

@@ -64,6 +64,10 @@ struct SimOptions {
   /// bound). The controller issues in program order, so a full queue holds every unit back.
   std::size_t queue_depth = 0;
   Channels channels = Channels::unbounded;
+  /// Commands the controller may have issued past the oldest one not yet finished (0: no
+  /// bound). It bounds what a long run holds in memory (a few hundred bytes a command); the
+  /// default is far beyond what any unit can run ahead, so it changes no timing in practice.
+  std::size_t issue_window = std::size_t{1} << 20;
   /// With Channels::arch: the global buffer's capacity in bytes (0: the arch's), to study a
   /// smaller or larger buffer than the one the mapping was made for.
   std::uint64_t buffer_bytes = 0;
