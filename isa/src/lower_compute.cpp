@@ -36,9 +36,8 @@ Command lower_compute(const mapper::TileOp& op, const mapper::Workload& w, const
         o.write_bytes = t.buffer_write_bytes;
         if (!result && tensor == we.output) o.write_bytes = 0;  // counted with the result
       }
-    const std::uint64_t bytes = std::max(o.read_bytes, o.write_bytes);
-    o.rows = map.tile_rows(tensor, bytes);
-    o.row = map.buffer_row(tensor, bytes, op.tile);
+    o.rows = map.tensor(tensor).tile_rows;
+    o.row = map.buffer_row(tensor, map.tile_ordinal(tensor, op.loop_index));
     return o;
   };
   for (const mapper::OperandUse& u : we.reads)

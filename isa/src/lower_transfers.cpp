@@ -15,7 +15,7 @@ Command transfer(CommandKind kind, const mapper::TileOp& op, const mapper::TileT
   c.tensor = t.tensor;
   c.bytes = bytes;
   c.dram_address = map.dram_address(t.tensor, op.loop_index);
-  c.buffer_row = map.buffer_row(t.tensor, bytes, op.tile);
+  c.buffer_row = map.buffer_row(t.tensor, map.tile_ordinal(t.tensor, op.loop_index));
   return c;
 }
 

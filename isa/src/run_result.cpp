@@ -46,6 +46,8 @@ std::string to_json(const RunResult& r, int indent) {
   j["tensors"] = tensors;
   j["dram_bytes"] = r.dram_bytes;
   j["dram_counters"] = r.dram_counters;
+  j["buffer_hazards"] = r.buffer_hazards;
+  j["hazards"] = r.hazards;
   j["energy_pj"] = r.energy_pj;
   j["energy_pj_by_action"] = r.energy_pj_by_action;
   return j.dump(indent);

@@ -112,6 +112,7 @@ Schedule::Schedule(Workload workload, ArchSpec arch, const Mapping& m) : w_(std:
     if (const TensorPlacement* p = m.find_tensor(wt.name)) {
       tp.residency = p->residency;
       tp.spill = p->spill_fraction;
+      if (!p->in_place_of.empty()) tp.in_place_host = w_.find_tensor(p->in_place_of);
     }
     tp.homed_in_dram = wt.role != einsum::Tensor::Role::intermediate;
     tp.bypass = tp.residency == Residency::dram;

@@ -1,6 +1,7 @@
 #include "array_unit.hpp"
 
 #include "einfuse/sim/observer.hpp"
+#include "buffer_tags.hpp"
 #include "global_buffer.hpp"
 #include "handoff.hpp"
 #include "masked_tiles.hpp"
@@ -82,6 +83,7 @@ void ArrayUnit::run() {
       charge(stats, isa::StallCause::buffer_port, from);
     }
     const u64 end = now_cycles();
+    if (s_.tags) s_.tags->ran(c, start, end);
     s_.tokens.set(c.id, end, end + k.drain);
     account(c, k, start, end);
   }

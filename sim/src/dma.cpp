@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "einfuse/sim/observer.hpp"
+#include "buffer_tags.hpp"
 #include "global_buffer.hpp"
 
 namespace einfuse::sim::detail {
@@ -99,6 +100,7 @@ void Dma::loads() {
       in_flight_.push_back(done);
       std::push_heap(in_flight_.begin(), in_flight_.end(), std::greater<u64>());
     }
+    if (s_.tags) s_.tags->landed(t.command, done);
     s_.tokens.set(t.command.id, done, done, true);
     account(t.command, start, done);
   }

@@ -45,7 +45,7 @@ u64 GlobalBuffer::serve_operands(u64 start, const isa::Command& c) {
 }
 
 u64 GlobalBuffer::serve_transfer(u64 start, const isa::Command& c) {
-  const u64 rows = map_.tile_rows(c.tensor, c.bytes);
+  const u64 rows = std::min(map_.tensor(c.tensor).buffer_rows, (c.bytes + row_bytes_ - 1) / row_bytes_);
   return reserve(start, c.buffer_row, rows, (c.bytes + row_bytes_ - 1) / row_bytes_);
 }
 

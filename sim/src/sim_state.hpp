@@ -126,6 +126,7 @@ class MaskedTiles;
 class TileKernels;
 class GlobalBuffer;
 class Handoff;
+class BufferTags;
 
 /// The state of one run that every module sees.
 struct RunState {
@@ -141,6 +142,7 @@ struct RunState {
   TileKernels* kernels = nullptr;   ///< data mode: computes each tile's values
   GlobalBuffer* buffer = nullptr;
   Handoff* handoff = nullptr;
+  BufferTags* tags = nullptr;       ///< what each buffer slot holds (hazard check)
   /// By unit (result order): what it waits for now (read only for a deadlock report, so it
   /// is kept as pointers while a command waits for a token, text otherwise).
   struct Waiting {

@@ -9,6 +9,7 @@
 #include "dma.hpp"
 #include "describe.hpp"
 #include "dram_channel.hpp"
+#include "buffer_tags.hpp"
 #include "global_buffer.hpp"
 #include "handoff.hpp"
 #include "masked_tiles.hpp"
@@ -53,6 +54,8 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
       capacity -= std::min(capacity, region);
     }
   GlobalBuffer buffer("global_buffer", program, capacity, bounded);
+  BufferTags tags(program);
+  s.tags = &tags;
   Handoff handoff(program, bounded);
   if (bounded) {
     s.buffer = &buffer;
@@ -97,6 +100,8 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
                         std::move(lines));
   }
   r.cycles = s.tokens.makespan;
+  r.buffer_hazards = tags.hazards();
+  r.hazards = tags.described();
   if (backend) {
     // Posted writes still in the controller reach the DRAM before the run is over.
     r.cycles = std::max(r.cycles, backend->drain(r.cycles));

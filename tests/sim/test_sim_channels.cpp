@@ -25,12 +25,12 @@ struct Built {
   std::unique_ptr<isa::Program> program;
 };
 
-// A paper design at B = 2, H = 1, P = M = 1024 on a copy of its arch changed by `edit`.
+// A paper design at B = `batch`, H = 1, P = M = 1024 on a copy of its arch changed by `edit`.
 template <class Edit>
-Built build(Design design, Edit edit) {
+Built build(Design design, Edit edit, std::int64_t batch = 2) {
   auto& ctx = test::paper_context();
   einsum::ModelSpec m = test::paper_model("BERT");
-  m.batch = 2;
+  m.batch = batch;
   m.heads = m.kv_heads = 1;
   const auto d = mapper::paper::attention_design(ctx, design, m, 1024, false);
   const einsum::Cascade& c = ctx.cascade(d.cascade);
@@ -160,4 +160,24 @@ TEST_CASE("sim channels: a buffer too small for a stage's tiles deadlocks, and t
     CHECK(what.find("waits for the result of command 0 (load Q") != std::string::npos);
     CHECK(e.blocked.size() >= 3);
   }
+}
+
+// The buffer's contents (docs/sim.md): with the arch's channels every operand a command reads
+// from the buffer is the tile it should be, on every paper design; with unbounded channels
+// the cost model's perfect prefetch overwrites the next head's Q into slots still being read.
+TEST_CASE("sim channels: the buffer holds the tile each command reads, with the arch's channels", "[sim][channels]") {
+  for (Design design : mapper::paper::all_designs()) {
+    const Built b = build(design, [](mapper::ArchSpec&) {});
+    INFO(mapper::paper::design_name(design));
+    sim::SimOptions o;
+    o.channels = sim::Channels::arch;
+    const isa::RunResult r = sim::simulate(*b.program, o);
+    INFO((r.hazards.empty() ? std::string() : r.hazards.front()));
+    CHECK(r.buffer_hazards == 0);
+  }
+  const Built four = build(Design::fusemax, [](mapper::ArchSpec&) {}, 4);
+  const isa::RunResult unbounded = sim::simulate(*four.program, {});
+  CHECK(unbounded.buffer_hazards > 0);
+  REQUIRE_FALSE(unbounded.hazards.empty());
+  CHECK(unbounded.hazards.front().find("read Q tile") != std::string::npos);
 }

@@ -47,6 +47,11 @@ struct RunResult {
   std::vector<UnitActivity> units;
   std::vector<TensorCounts> tensors;
   std::uint64_t dram_bytes = 0;
+  /// Reads that found another tile in their buffer slot (docs/sim.md, "Buffer contents"):
+  /// on a real buffer the command would have computed with the wrong data. The first few
+  /// described in `hazards`.
+  std::uint64_t buffer_hazards = 0;
+  std::vector<std::string> hazards;
   /// What the DRAM model counted (bursts, row hits, misses, conflicts, refreshes, bus
   /// turnarounds), by name; empty for the ideal pipe.
   std::map<std::string, std::uint64_t> dram_counters;

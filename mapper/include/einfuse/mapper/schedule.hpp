@@ -169,6 +169,13 @@ class Schedule {
   int pass_of(int einsum) const { return einsums_[static_cast<std::size_t>(einsum)].pass; }
   /// The ArchSpec::arrays index the Einsum is bound to.
   int array_of(int einsum) const { return einsums_[static_cast<std::size_t>(einsum)].array; }
+  /// Where a tensor lives (the mapping's residency), the tensor whose storage it overwrites in
+  /// place (-1: none), the bytes one DRAM fetch of it moves, and the bytes of its tile under
+  /// every loop (what one op reads or writes of it).
+  Residency residency_of(int tensor) const { return tensors_[static_cast<std::size_t>(tensor)].residency; }
+  int in_place_host(int tensor) const { return tensors_[static_cast<std::size_t>(tensor)].in_place_host; }
+  std::uint64_t fetch_tile_bytes(int tensor) const { return tensors_[static_cast<std::size_t>(tensor)].fetch_tile_bytes; }
+  std::uint64_t op_tile_bytes(int tensor) const { return tensors_[static_cast<std::size_t>(tensor)].write_tile_bytes; }
   /// Slots an Einsum trails the first stage's Einsums by: its producers run later in the slot
   /// (a software pipeline across tile iterations, as FuseMax's +Binding stages ask).
   int lag_of(int einsum) const { return einsums_[static_cast<std::size_t>(einsum)].lag; }
@@ -215,6 +222,7 @@ class Schedule {
     Residency residency = Residency::buffer;
     double spill = 0;
     bool homed_in_dram = false, bypass = false, stationary = false;
+    int in_place_host = -1;               ///< the tensor whose storage it overwrites
     std::vector<int> ranks;               ///< every rank that indexes it (as the cost model's reuse rule)
     std::vector<int> dram_key_loops;      ///< loops whose indices name the DRAM tile it fetches
     std::uint64_t fetch_tile_bytes = 0;   ///< bytes of one such fetch
