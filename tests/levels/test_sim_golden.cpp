@@ -6,7 +6,7 @@
 //   EINFUSE_REGEN_GOLDEN=1 build/default/tests/levels_tests "[golden]"
 #include <catch2/catch.hpp>
 
-#include "paper_fixture.hpp"
+#include "paper_program.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -72,18 +72,13 @@ TEST_CASE("sim golden logs: small runs report exactly what they reported when th
        sim::Channels::arch, true},
   };
   const bool regen = std::getenv("EINFUSE_REGEN_GOLDEN") != nullptr;
-  auto& ctx = test::paper_context();
   for (const GoldenCase& g : cases) {
     INFO(g.name);
-    einsum::ModelSpec m = test::paper_model("BERT");
-    m.batch = g.batch;
-    m.heads = m.kv_heads = g.heads;
-    const auto d = mapper::paper::attention_design(ctx, g.design, m, g.len, false);
-    const einsum::Cascade& c = ctx.cascade(d.cascade);
-    const einsum::BoundShape shape = einsum::bind_shape(c, d.shape);
-    const mapper::Workload w = mapper::make_workload(c, shape);
-    const mapper::Schedule s(w, d.arch, d.mapping);
-    const isa::Program p(s, isa::buffer_footprints(mapper::evaluate(w, d.arch, d.mapping, d.options)));
+    const test::PaperProgram b = test::paper_program(g.design, g.batch, g.heads, g.len);
+    const auto& d = b.design;
+    const einsum::Cascade& c = *b.cascade;
+    const einsum::BoundShape& shape = b.shape;
+    const isa::Program& p = *b.program;
     sim::SimOptions o;
     o.op_timing = g.timing;
     o.dram = g.dram;

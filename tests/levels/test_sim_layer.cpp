@@ -5,7 +5,7 @@
 // in the slice) the transient outlasts a slice, and the difference is printed and bounded.
 #include <catch2/catch.hpp>
 
-#include "paper_fixture.hpp"
+#include "paper_program.hpp"
 
 #include <cstdio>
 
@@ -15,14 +15,11 @@ using namespace einfuse;
 using mapper::paper::Design;
 
 TEST_CASE("sim layer: extrapolating from 2 and 3 slices equals the whole layer", "[levels][sim][layer]") {
-  auto& ctx = test::paper_context();
   for (Design design : mapper::paper::all_designs()) {
-    einsum::ModelSpec m = test::paper_model("BERT");
-    m.batch = 2;
-    m.heads = m.kv_heads = 4;
-    const auto d = mapper::paper::attention_design(ctx, design, m, 1024, false);
-    const einsum::Cascade& c = ctx.cascade(d.cascade);
-    const einsum::BoundShape shape = einsum::bind_shape(c, d.shape);
+    const test::PaperProgram b = test::paper_program(design, 2, 4, 1024);
+    const auto& d = b.design;
+    const einsum::Cascade& c = *b.cascade;
+    const einsum::BoundShape& shape = b.shape;
     for (int variant = 0; variant < 3; ++variant) {
       sim::SimOptions o;
       if (variant >= 1) {

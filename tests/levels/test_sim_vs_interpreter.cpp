@@ -5,7 +5,7 @@
 // and mapping, and the action counts equal the cost model's.
 #include <catch2/catch.hpp>
 
-#include "paper_fixture.hpp"
+#include "paper_program.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -115,18 +115,12 @@ TEST_CASE("sim data mode equals the interpreter's hardware mode bit for bit on e
 // these shapes mostly do not.
 TEST_CASE("sim data mode equals the interpreter on the paper's five designs", "[levels][sim][data]") {
   using mapper::paper::Design;
-  auto& ctx = test::paper_context();
   for (Design design : mapper::paper::all_designs()) {
-    einsum::ModelSpec m = test::paper_model("BERT");
-    m.batch = 2;
-    m.heads = m.kv_heads = 2;
-    const auto d = mapper::paper::attention_design(ctx, design, m, 512, false);
-    const einsum::Cascade& c = ctx.cascade(d.cascade);
-    const einsum::BoundShape shape = einsum::bind_shape(c, d.shape);
-    const mapper::Workload w = mapper::make_workload(c, shape);
-    const mapper::CostReport cost = mapper::evaluate(w, d.arch, d.mapping, d.options);
-    const mapper::Schedule s(w, d.arch, d.mapping);
-    const isa::Program p(s, isa::buffer_footprints(cost));
+    const test::PaperProgram b = test::paper_program(design, 2, 2, 512);
+    const auto& d = b.design;
+    const einsum::Cascade& c = *b.cascade;
+    const einsum::BoundShape& shape = b.shape;
+    const isa::Program& p = *b.program;
     const einsum::RunOptions hw = mapper::hardware_run_options(d.arch, d.mapping);
     const einsum::TensorMap inputs = einsum::random_inputs(c, shape, 7, hw);
     const einsum::TensorMap expect = einsum::interpret(c, shape, inputs, hw);

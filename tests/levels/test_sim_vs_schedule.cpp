@@ -5,7 +5,7 @@
 // op timing the difference is printed and attributed to its two named effects.
 #include <catch2/catch.hpp>
 
-#include "paper_fixture.hpp"
+#include "paper_program.hpp"
 
 #include <cstdio>
 #include <string>
@@ -31,18 +31,12 @@ TEST_CASE("sim: cost-model timing with ideal DRAM equals the Schedule's makespan
                                    {Design::arch, 2, 1, 64, 1024},    {Design::cascade, 1, 2, 64, 1024},
                                    {Design::flat, 2, 1, 64, 1024},    {Design::unfused, 2, 2, 64, 512}};
   for (const Case& c : cases) {
-    auto& ctx = test::paper_context();
-    einsum::ModelSpec m = test::paper_model("BERT");
-    m.batch = c.batch;
-    m.heads = m.kv_heads = c.heads;
-    m.head_dim = m.value_dim = c.dim;
-    const auto d = mapper::paper::attention_design(ctx, c.design, m, c.len, false);
-    const einsum::Cascade& cascade = ctx.cascade(d.cascade);
-    mapper::Workload w = mapper::make_workload(cascade, einsum::bind_shape(cascade, d.shape));
-    const mapper::CostReport cost = mapper::evaluate(w, d.arch, d.mapping, d.options);
-    const mapper::Schedule s(w, d.arch, d.mapping);
-    const mapper::ScheduleTotals list = mapper::simulate(s);
-    const isa::Program p(s, isa::buffer_footprints(cost));
+    const test::PaperProgram b = test::paper_program(c.design, c.batch, c.heads, c.len, {}, c.dim);
+    const auto& d = b.design;
+    const mapper::Workload& w = b.workload;
+    const mapper::CostReport& cost = b.cost;
+    const mapper::ScheduleTotals list = mapper::simulate(*b.schedule);
+    const isa::Program& p = *b.program;
     const std::string name = std::string(mapper::paper::design_name(c.design)) + " B=" + std::to_string(c.batch) +
                              " H=" + std::to_string(c.heads) + " P=M=" + std::to_string(c.len);
     INFO(name);
@@ -99,17 +93,10 @@ TEST_CASE("sim: cost-model timing with ideal DRAM equals the Schedule's makespan
 }
 
 TEST_CASE("sim: a bounded command queue holds the controller back, never ahead", "[sim]") {
-  auto& ctx = test::paper_context();
-  einsum::ModelSpec m = test::paper_model("BERT");
-  m.batch = 2;
-  m.heads = m.kv_heads = 1;
-  m.head_dim = m.value_dim = 64;
-  const auto d = mapper::paper::attention_design(ctx, Design::fusemax, m, 1024, false);
-  const einsum::Cascade& cascade = ctx.cascade(d.cascade);
-  mapper::Workload w = mapper::make_workload(cascade, einsum::bind_shape(cascade, d.shape));
-  const mapper::CostReport cost = mapper::evaluate(w, d.arch, d.mapping, d.options);
-  const mapper::Schedule s(w, d.arch, d.mapping);
-  const isa::Program p(s, isa::buffer_footprints(cost));
+  const test::PaperProgram b = test::paper_program(Design::fusemax, 2, 1, 1024);
+  const auto& d = b.design;
+  const mapper::CostReport& cost = b.cost;
+  const isa::Program& p = *b.program;
   sim::SimOptions o;
   const std::uint64_t unbounded = sim::simulate(p, o).cycles;
   o.queue_depth = 1;
@@ -128,26 +115,16 @@ TEST_CASE("sim: a bounded command queue holds the controller back, never ahead",
 // form's overlap needs the next head's QK issued before this head's AV (another loop order).
 TEST_CASE("sim: FLAT on a 16x16 array, 2D-bound: the in-order machine gives the list schedule, not the closed form",
           "[sim][levels]") {
-  auto& ctx = test::paper_context();
-  mapper::paper::Context small = ctx;
-  mapper::ArchSpec a = ctx.arch("flat");
-  for (mapper::PeArray& arr : a.arrays) {
-    if (arr.role == "2d") arr.rows = 16;
-    arr.cols = 16;
-  }
-  a.global_buffer.row_bits = 16 * 16;
-  small.archs["flat"] = a;
-  einsum::ModelSpec m = test::paper_model("BERT");
-  m.batch = 2;
-  m.heads = m.kv_heads = 1;
-  m.head_dim = m.value_dim = 64;
-  const auto d = mapper::paper::attention_design(small, Design::flat, m, 1024, false);
-  const einsum::Cascade& c = small.cascade(d.cascade);
-  const mapper::Workload w = mapper::make_workload(c, einsum::bind_shape(c, d.shape));
-  const mapper::CostReport cost = mapper::evaluate(w, d.arch, d.mapping, d.options);
-  const mapper::Schedule s(w, d.arch, d.mapping);
-  const mapper::ScheduleTotals list = mapper::simulate(s);
-  const isa::Program p(s, isa::buffer_footprints(cost));
+  const test::PaperProgram b = test::paper_program(Design::flat, 2, 1, 1024, [](mapper::ArchSpec& a) {
+    for (mapper::PeArray& arr : a.arrays) {
+      if (arr.role == "2d") arr.rows = 16;
+      arr.cols = 16;
+    }
+    a.global_buffer.row_bits = 16 * 16;
+  });
+  const mapper::CostReport& cost = b.cost;
+  const mapper::ScheduleTotals list = mapper::simulate(*b.schedule);
+  const isa::Program& p = *b.program;
   sim::SimOptions o;
   const isa::RunResult r = sim::simulate(p, o);
   CHECK(r.cycles == list.makespan_cycles);

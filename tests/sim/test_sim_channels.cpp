@@ -4,9 +4,10 @@
 // the report names the blocked commands and what they wait for.
 #include <catch2/catch.hpp>
 
-#include "paper_fixture.hpp"
+#include "paper_program.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <numeric>
 #include <string>
 
@@ -18,30 +19,11 @@ using mapper::paper::Design;
 
 namespace {
 
-struct Built {
-  mapper::Workload w;
-  mapper::CostReport cost;
-  std::unique_ptr<mapper::Schedule> schedule;
-  std::unique_ptr<isa::Program> program;
-};
+using Built = test::PaperProgram;
 
 // A paper design at B = `batch`, H = 1, P = M = 1024 on a copy of its arch changed by `edit`.
-template <class Edit>
-Built build(Design design, Edit edit, std::int64_t batch = 2) {
-  auto& ctx = test::paper_context();
-  einsum::ModelSpec m = test::paper_model("BERT");
-  m.batch = batch;
-  m.heads = m.kv_heads = 1;
-  const auto d = mapper::paper::attention_design(ctx, design, m, 1024, false);
-  const einsum::Cascade& c = ctx.cascade(d.cascade);
-  mapper::ArchSpec arch = d.arch;
-  edit(arch);
-  Built b;
-  b.w = mapper::make_workload(c, einsum::bind_shape(c, d.shape));
-  b.cost = mapper::evaluate(b.w, arch, d.mapping, d.options);
-  b.schedule = std::make_unique<mapper::Schedule>(b.w, arch, d.mapping);
-  b.program = std::make_unique<isa::Program>(*b.schedule, isa::buffer_footprints(b.cost));
-  return b;
+Built build(Design design, const std::function<void(mapper::ArchSpec&)>& edit, std::int64_t batch = 2) {
+  return test::paper_program(design, batch, 1, 1024, edit);
 }
 
 std::uint64_t stall(const isa::UnitActivity& u, isa::StallCause c) { return u.stalls[static_cast<std::size_t>(c)]; }
