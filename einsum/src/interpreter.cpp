@@ -122,10 +122,13 @@ TensorMap interpret(const Cascade& c, const BoundShape& shape, const TensorMap& 
   return x.results(options.keep_intermediates);
 }
 
-bool contraction_fast_path_applies(const Cascade& c, const BoundShape& shape, EinsumId id) {
+namespace {
+
+// The ranges interpret() runs Einsum `id` over: the whole shape, except that members of an
+// iterative group run one step at a time (the step variable fixed).
+std::vector<detail::VarRange> whole_run_ranges(const Cascade& c, const BoundShape& shape, EinsumId id) {
   std::vector<detail::VarRange> ranges(c.ranks.size());
   for (std::size_t v = 0; v < ranges.size(); ++v) ranges[v] = {0, shape.rank_extent[v]};
-  // Members of an iterative group run one step at a time: the step variable is fixed.
   for (const auto& group : evaluation_order(c)) {
     if (std::find(group.begin(), group.end(), id) == group.end()) continue;
     for (EinsumId m : group) {
@@ -133,7 +136,33 @@ bool contraction_fast_path_applies(const Cascade& c, const BoundShape& shape, Ei
       if (step >= 0) ranges[uidx(step)] = {0, 1};
     }
   }
-  return detail::contraction_applies(c, shape, c.einsums[uidx(id)], ranges);
+  return ranges;
+}
+
+}  // namespace
+
+bool contraction_fast_path_applies(const Cascade& c, const BoundShape& shape, EinsumId id) {
+  return detail::contraction_applies(c, shape, c.einsums[uidx(id)], whole_run_ranges(c, shape, id));
+}
+
+bool hardware_fast_path_applies(const Cascade& c, const BoundShape& shape, EinsumId id) {
+  const Einsum& e = c.einsums[uidx(id)];
+  const bool populate = e.populate != Einsum::Populate::none;
+  if (is_integer(c.tensors[uidx(e.output)].dtype) && !populate) return false;  // exact integer arithmetic
+  // The job run_dense_job is given: the Einsum's, or a populate Einsum's scores over its
+  // other left-side variables and the candidates.
+  detail::DenseJob job;
+  for (RankId v : e.lhs_vars)
+    if (!populate || v != e.target_var) job.out_vars.push_back(v);
+  if (populate) job.out_vars.push_back(e.source_var);
+  job.outer_vars = e.outer_vars;
+  job.inner_vars = e.inner_vars;
+  job.outer_op = e.outer_op;
+  job.body = e.body;
+  job.where = e.where;
+  detail::EinsumNumerics num;
+  num.mode = Numerics::hardware;
+  return detail::mac_path_lanes(c, e.output, num, job, whole_run_ranges(c, shape, id)) > 0;
 }
 
 }  // namespace einfuse::einsum

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "einfuse/einsum/numeric.hpp"
 #include "interpreter_internal.hpp"
 
 namespace einfuse::einsum::detail {
@@ -16,29 +17,10 @@ namespace {
 
 constexpr std::size_t kBlock = 1024;  // lanes per row: big enough to amortise dispatch,
                                       // small enough that a row's registers stay in L1/L2
-
-// Iterates the points of a list of variables in lexicographic order (last fastest).
-class Odometer {
- public:
-  Odometer(std::vector<RankId> vars, const std::vector<VarRange>& ranges, std::vector<std::int64_t>& values)
-      : vars_(std::move(vars)), ranges_(ranges), values_(values) {}
-  void start() {
-    for (RankId v : vars_) values_[uidx(v)] = ranges_[uidx(v)].lo;
-  }
-  bool next() {
-    for (std::size_t i = vars_.size(); i-- > 0;) {
-      std::int64_t& x = values_[uidx(vars_[i])];
-      if (++x < ranges_[uidx(vars_[i])].hi) return true;
-      x = ranges_[uidx(vars_[i])].lo;
-    }
-    return false;
-  }
-
- private:
-  std::vector<RankId> vars_;
-  const std::vector<VarRange>& ranges_;
-  std::vector<std::int64_t>& values_;
-};
+// The MAC fast path holds a factor's value at every reduction point of a block of lanes: at
+// most this many values per panel (4 MiB of floats), in blocks of at least kMinMacLanes lanes.
+constexpr std::size_t kMacPanelValues = std::size_t{1} << 20;
+constexpr std::size_t kMinMacLanes = 16;
 
 double combine(ReduceOp op, const EinsumNumerics& num, double acc, double x) {
   switch (op) {
@@ -112,33 +94,86 @@ bool mentions_only(const Expr& e, const std::vector<RankId>& vars) {
   return std::all_of(e.args.begin(), e.args.end(), [&](const Expr* a) { return mentions_only(*a, vars); });
 }
 
+bool reads_tensor(const Expr& e, TensorId t) {
+  if (e.kind == Expr::Kind::access && e.id == t) return true;
+  return std::any_of(e.args.begin(), e.args.end(), [&](const Expr* a) { return reads_tensor(*a, t); });
+}
+
+std::vector<RankId> reduced_vars(const DenseJob& job) {
+  std::vector<RankId> r = job.outer_vars;
+  r.insert(r.end(), job.inner_vars.begin(), job.inner_vars.end());
+  return r;
+}
+
+// The lane variable (-1: none) and whether its lanes are folded ("fold mode", see above).
+struct LaneChoice {
+  RankId lane = -1;
+  bool fold = false;
+};
+
+LaneChoice choose_lane(const DenseJob& job, const std::vector<VarRange>& ranges) {
+  LaneChoice choice;
+  std::int64_t best = 0;
+  for (RankId v : job.out_vars) {
+    const std::int64_t size = ranges[uidx(v)].size();
+    if (size > 1 && size >= best) {
+      best = size;
+      choice.lane = v;
+    }
+  }
+  // Fold over the last reduced variable when it fills lanes much better: the left side
+  // is then short (a decode step, a scalar result).
+  const std::vector<RankId> reduced = reduced_vars(job);
+  if (!reduced.empty() && ranges[uidx(reduced.back())].size() >= 4 * std::max<std::int64_t>(best, 1)) {
+    choice.lane = reduced.back();
+    choice.fold = true;
+  }
+  return choice;
+}
+
+// The hardware MAC: a product whose first reduction is `+` accumulates without a separate
+// rounding of the product (mac_bf16_fp32).
+bool is_hardware_mac(const EinsumNumerics& num, const DenseJob& job) {
+  const bool first_is_add = !job.inner_vars.empty() || (!job.outer_vars.empty() && job.outer_op == ReduceOp::add);
+  const Expr& body = *job.body;
+  return num.mode == Numerics::hardware && first_is_add && body.kind == Expr::Kind::apply && body.op == Op::mul &&
+         body.type == ValueType::real;
+}
+
+// The hardware MAC fast path's panels (interpreter_mac.cpp) and its block of lanes.
+struct MacPath {
+  std::unique_ptr<MacPanel> a, b, mask;
+  std::size_t lanes = 0;
+};
+
 class DenseRunner {
  public:
   DenseRunner(const EinsumTask& task, const DenseJob& job) : t_(task), job_(job) {
     values_.assign(task.c.ranks.size(), 0);
-    reduced_ = job.outer_vars;
-    reduced_.insert(reduced_.end(), job.inner_vars.begin(), job.inner_vars.end());
-    choose_lane();
-    program_ = std::make_unique<RowProgram>(task.c, task.shape, task.store, task.num, lane_, kBlock);
+    reduced_ = reduced_vars(job);
+    const LaneChoice lanes = choose_lane(job, task.ranges);
+    lane_ = lanes.lane;
+    fold_mode_ = lanes.fold;
+    if (job.where) lhs_only_mask_ = mentions_only(*job.where, job.out_vars);
+    if (const std::size_t block = mac_path_lanes(task.c, task.e.output, task.num, job, task.ranges)) {
+      set_up_mac_path(block);
+      return;
+    }
     const Expr& body = *job.body;
-    // The hardware MAC: a product whose first reduction is `+` accumulates without a
-    // separate rounding of the product (mac_bf16_fp32).
-    const bool first_is_add = !job.inner_vars.empty() || (!job.outer_vars.empty() && job.outer_op == ReduceOp::add);
-    if (task.num.mode == Numerics::hardware && first_is_add && body.kind == Expr::Kind::apply &&
-        body.op == Op::mul && body.type == ValueType::real) {
+    program_ = std::make_unique<RowProgram>(task.c, task.shape, task.store, task.num, lane_, kBlock);
+    if (is_hardware_mac(task.num, job)) {
       regs_.a = program_->compile_real(*body.args[0]);
       regs_.b = program_->compile_real(*body.args[1]);
     } else {
       regs_.x = program_->compile_real(body);
     }
-    if (job.where) {
-      regs_.mask = program_->compile_int(*job.where);
-      lhs_only_mask_ = mentions_only(*job.where, job.out_vars);
-    }
+    if (job.where) regs_.mask = program_->compile_int(*job.where);
   }
 
   void run() {
-    if (fold_mode_) {
+    if (mac_) {
+      run_lanes_mac();
+    } else if (fold_mode_) {
       run_fold();
     } else {
       run_lanes();
@@ -147,22 +182,6 @@ class DenseRunner {
 
  private:
   const VarRange& range(RankId v) const { return t_.ranges[uidx(v)]; }
-
-  void choose_lane() {
-    std::int64_t best = 0;
-    for (RankId v : job_.out_vars) {
-      if (range(v).size() > 1 && range(v).size() >= best) {
-        best = range(v).size();
-        lane_ = v;
-      }
-    }
-    // Fold over the last reduced variable when it fills lanes much better: the left side
-    // is then short (a decode step, a scalar result).
-    if (!reduced_.empty() && range(reduced_.back()).size() >= 4 * std::max<std::int64_t>(best, 1)) {
-      lane_ = reduced_.back();
-      fold_mode_ = true;
-    }
-  }
 
   std::int64_t out_offset() const {
     std::int64_t off = job_.out_base;
@@ -181,7 +200,7 @@ class DenseRunner {
     job_.out[off] = job_.round_output ? round_to_dtype(t_.num.storage, v) : v;
     if (job_.written) job_.written[off] = 1;
   }
-  bool must_write(bool seen) const { return regs_.mask < 0 || !lhs_only_mask_ || seen; }
+  bool must_write(bool seen) const { return !job_.where || !lhs_only_mask_ || seen; }
   /// The end of this job for one output: stored, or kept as the running value of a split
   /// reduction (DenseJob::suspend).
   void finish(std::int64_t off, double value, bool seen) {
@@ -270,6 +289,58 @@ class DenseRunner {
     } while (points.next());
   }
 
+  void set_up_mac_path(std::size_t lanes) {
+    const Expr& a = *job_.body->args[0];
+    const Expr& b = *job_.body->args[1];
+    mac_ = std::make_unique<MacPath>();
+    mac_->lanes = lanes;
+    mac_->a = std::make_unique<MacPanel>(t_, a, MacPanel::Kind::factor, lane_, reduced_, lanes);
+    mac_->b = std::make_unique<MacPanel>(t_, b, MacPanel::Kind::factor, lane_, reduced_, lanes);
+    if (job_.where) mac_->mask = std::make_unique<MacPanel>(t_, *job_.where, MacPanel::Kind::mask, lane_, reduced_, lanes);
+  }
+
+  void run_lanes_mac() {
+    // Any order of the outputs gives the same bits: the output variables that rebuild the
+    // biggest panels go outermost (SLN of SLNV depends on m1, not f: m1 outside f).
+    std::vector<RankId> others = without_lane(job_.out_vars);
+    std::vector<std::size_t> cost(t_.c.ranks.size(), 0);
+    for (const MacPanel* p : {mac_->a.get(), mac_->b.get(), mac_->mask.get()})
+      if (p)
+        for (RankId v : p->keys()) cost[uidx(v)] += p->rebuild_size(mac_->lanes);
+    std::stable_sort(others.begin(), others.end(), [&](RankId x, RankId y) { return cost[uidx(x)] > cost[uidx(y)]; });
+    Odometer points(others, t_.ranges, values_);
+    const VarRange lanes = range(lane_);
+    const std::int64_t lstride = lane_stride();
+    const auto block = static_cast<std::int64_t>(mac_->lanes);
+    std::vector<float> acc(mac_->lanes);
+    MacPanel* mask = mac_->mask.get();
+    // Blocks of lanes outermost: a factor that does not mention the other output variables
+    // (Q of QK, SLN of SLNV) is rounded once per block for all of their outputs.
+    for (std::int64_t l0 = lanes.lo; l0 < lanes.hi; l0 += block) {
+      const std::size_t n = static_cast<std::size_t>(std::min(block, lanes.hi - l0));
+      values_[uidx(lane_)] = l0;
+      points.start();
+      do {
+        const std::int64_t base = out_offset() + l0 * lstride;
+        const auto at = [&](std::size_t l) { return base + static_cast<std::int64_t>(l) * lstride; };
+        for (std::size_t l = 0; l < n; ++l)
+          acc[l] = job_.resume ? numeric::flush_subnormal(numeric::to_fp32(job_.partial[at(l)])) : 0.0f;
+        mac_->a->update(values_, l0, n);
+        mac_->b->update(values_, l0, n);
+        if (mask) mask->update(values_, l0, n);
+        mac_panels(*mac_->a, *mac_->b, mask, n, acc.data());
+        for (std::size_t l = 0; l < n; ++l) {
+          const std::int64_t off = at(l);
+          // Whether the lane met an unmasked point in this job; one that met none keeps its
+          // value as the generic path does: the resumed one, or 0.
+          const bool met = !mask || mask->any()[mask->per_lane() ? l : 0] != 0;
+          const bool seen = met || (job_.resume && job_.partial_seen[off] != 0);
+          finish(off, met ? static_cast<double>(acc[l]) : job_.resume ? job_.partial[off] : 0.0, seen);
+        }
+      } while (points.next());
+    }
+  }
+
   void run_fold() {
     const bool lane_is_inner = !job_.inner_vars.empty();
     const std::vector<RankId> outer_vars = lane_is_inner ? job_.outer_vars : without_lane(job_.outer_vars);
@@ -331,9 +402,36 @@ class DenseRunner {
   bool lhs_only_mask_ = false;
   std::unique_ptr<RowProgram> program_;
   Compiled regs_;
+  std::unique_ptr<MacPath> mac_;
 };
 
 }  // namespace
+
+// The MAC fast path takes a hardware MAC in lane mode whose reduction is one list of
+// variables (the inner ones, or the outer ones of a `sum`), when the Einsum does not read its
+// own output (the panels are read ahead of the writes) and a panel of a block of lanes fits.
+std::size_t mac_path_lanes(const Cascade& c, TensorId output, const EinsumNumerics& num, const DenseJob& job,
+                           const std::vector<VarRange>& ranges) {
+  if (!num.mac_fast_path || !is_hardware_mac(num, job)) return 0;
+  const bool inner_only = !job.inner_vars.empty() && job.outer_vars.empty();
+  const bool sum_only = job.inner_vars.empty() && !job.outer_vars.empty() && job.outer_op == ReduceOp::add;
+  const LaneChoice lane = choose_lane(job, ranges);
+  if (lane.fold || lane.lane < 0 || !(inner_only || sum_only)) return 0;
+  if (reads_tensor(*job.body, output) || (job.where && reads_tensor(*job.where, output))) return 0;
+  std::size_t points = 1;
+  for (RankId v : reduced_vars(job)) {
+    if (ranges[uidx(v)].size() <= 0) return 0;
+    points *= uidx(ranges[uidx(v)].size());
+  }
+  const std::size_t ranks = c.ranks.size();
+  const bool per_lane = MacPanel::varies_along(*job.body->args[0], lane.lane, ranks) ||
+                        MacPanel::varies_along(*job.body->args[1], lane.lane, ranks) ||
+                        (job.where && MacPanel::varies_along(*job.where, lane.lane, ranks));
+  const std::size_t width = uidx(ranges[uidx(lane.lane)].size());
+  std::size_t lanes = std::min(kBlock, width);
+  if (per_lane) lanes = std::min(lanes, kMacPanelValues / points);
+  return lanes >= std::min(kMinMacLanes, width) ? lanes : 0;  // else a reduction too long to hold
+}
 
 DenseJob einsum_job(const EinsumTask& task) {
   const Einsum& e = task.e;

@@ -147,6 +147,7 @@ EinsumNumerics Execution::numerics_of(const Einsum& e) const {
   num.acc = effective_acc(out, options_);
   const auto exp = options_.exp_algorithm_by_einsum.find(e.label);
   num.exp = exp != options_.exp_algorithm_by_einsum.end() ? exp->second : options_.exp_algorithm;
+  num.mac_fast_path = options_.hardware_fast_path;
   if (is_integer(out.dtype) && e.populate == Einsum::Populate::none) {
     // Integer Einsums (counts, index arithmetic) are exact in every mode: the hardware
     // does them on integer units, not on the fp32 datapath.

@@ -3,6 +3,7 @@
 //   interpreter_numerics.cpp     the arithmetic of each Numerics mode (numeric.hpp)
 //   interpreter_vector_eval.cpp  expressions compiled to row programs over one lane variable
 //   interpreter_dense.cpp        loops, masks and reductions around a row program
+//   interpreter_mac.cpp          the hardware MAC fast path's panels and vectorised kernel
 //   interpreter_contraction.cpp  the Eigen GEMM fast path (fp64)
 //   interpreter_populate.cpp     top-k and filter
 #pragma once
@@ -36,6 +37,7 @@ struct EinsumNumerics {
   DType acc = DType::fp64;      ///< emulated: every real result is rounded to this
   DType storage = DType::fp64;  ///< stored values are rounded to this (not in fp64 mode)
   ExpAlgorithm exp = ExpAlgorithm::table;  ///< hardware: which exp unit the Einsum's array has
+  bool mac_fast_path = true;  ///< hardware: a contraction may run on the MAC fast path (RunOptions::hardware_fast_path)
   /// emulated/hardware: whether values of dtype `t` must be rounded before use.
   bool must_round_read(DType t) const;
 };
@@ -73,6 +75,30 @@ struct VarRange {
   std::int64_t lo = 0;
   std::int64_t hi = 0;
   std::int64_t size() const { return hi - lo; }
+};
+
+/// Iterates the points of a list of variables in lexicographic order (last fastest),
+/// writing them into `values` (by RankId).
+class Odometer {
+ public:
+  Odometer(std::vector<RankId> vars, const std::vector<VarRange>& ranges, std::vector<std::int64_t>& values)
+      : vars_(std::move(vars)), ranges_(ranges), values_(values) {}
+  void start() {
+    for (RankId v : vars_) values_[uidx(v)] = ranges_[uidx(v)].lo;
+  }
+  bool next() {
+    for (std::size_t i = vars_.size(); i-- > 0;) {
+      std::int64_t& x = values_[uidx(vars_[i])];
+      if (++x < ranges_[uidx(vars_[i])].hi) return true;
+      x = ranges_[uidx(vars_[i])].lo;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<RankId> vars_;
+  const std::vector<VarRange>& ranges_;
+  std::vector<std::int64_t>& values_;
 };
 
 /// One Einsum (or one step of it) to run.
@@ -117,6 +143,10 @@ struct DenseJob {
 void run_dense_job(const EinsumTask& task, const DenseJob& job);
 /// The job of an ordinary (non-populate) Einsum writing into its output tensor.
 DenseJob einsum_job(const EinsumTask& task);
+/// Lanes per block with which run_dense_job runs `job` (of an Einsum writing `output`) over
+/// `ranges` on the hardware MAC fast path; 0 when the job takes the generic path.
+std::size_t mac_path_lanes(const Cascade& c, TensorId output, const EinsumNumerics& num, const DenseJob& job,
+                           const std::vector<VarRange>& ranges);
 
 /// interpreter_contraction.cpp: runs the task as Eigen GEMMs; false when it does not apply
 /// (nothing is written then).
@@ -188,5 +218,70 @@ class RowProgram {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// --- interpreter_mac.cpp: the hardware MAC fast path -------------------------------------
+
+/// A factor of a hardware MAC (a real expression) or its mask (an integer one) evaluated at
+/// every reduction point of a block of lanes, reduction points in the interpreter's order
+/// (`reduced`, last fastest): for point r, a value per lane, or one for every lane when the
+/// expression does not mention the lane variable; one entry for every point when it mentions
+/// no reduced variable (point_stride() 0). A factor is stored as the
+/// multiplier reads it (numeric::bf16_operand of to_bf16 of the row program's value, exactly
+/// what mac_step does per MAC), a mask as 0/1. The values come from a RowProgram of the
+/// expression alone, so they are the generic path's. update() rebuilds the panel only when
+/// the block or a variable the expression mentions has changed: a factor that does not depend
+/// on an output variable is rounded once for all of that variable's outputs.
+class MacPanel {
+ public:
+  enum class Kind : std::uint8_t { factor, mask };
+  /// `lanes`: the most lanes update() is given.
+  MacPanel(const EinsumTask& task, const Expr& e, Kind kind, RankId lane, std::vector<RankId> reduced, std::size_t lanes);
+  ~MacPanel();
+  MacPanel(const MacPanel&) = delete;
+  MacPanel& operator=(const MacPanel&) = delete;
+
+  /// Whether `e` mentions `lane` (its panel holds a value per lane).
+  static bool varies_along(const Expr& e, RankId lane, std::size_t rank_count);
+  /// Brings the panel up to date for lanes lane0 .. lane0+n-1 at `values` (the other
+  /// variables; the reduced ones are overwritten).
+  void update(std::vector<std::int64_t>& values, std::int64_t lane0, std::size_t n);
+  bool per_lane() const { return per_lane_; }
+  std::size_t points() const { return points_; }
+  /// How far apart the entries of consecutive reduction points are, with n lanes.
+  std::size_t point_stride(std::size_t n) const;
+  /// The variables other than the lane and the reduced ones whose change rebuilds the panel,
+  /// and the values a rebuild computes (with `lanes` lanes).
+  const std::vector<RankId>& keys() const { return keys_; }
+  std::size_t rebuild_size(std::size_t lanes) const { return (per_point_ ? points_ : 1) * (per_lane_ ? lanes : 1); }
+  const float* factors() const { return factors_.data(); }
+  const std::int32_t* mask() const { return mask_.data(); }
+  /// Mask: per lane (one value when not per_lane), whether some reduction point is unmasked.
+  const std::uint8_t* any() const { return any_.data(); }
+
+ private:
+  void store_row(std::size_t at, std::size_t n);
+
+  const EinsumTask& task_;
+  Kind kind_;
+  std::vector<RankId> reduced_;
+  bool per_lane_ = false;
+  bool per_point_ = false;  ///< mentions a reduced variable
+  std::size_t points_ = 1;
+  std::vector<RankId> keys_;  ///< the mentioned variables that are neither lane nor reduced
+  std::vector<std::int64_t> key_;
+  bool built_ = false;
+  std::int64_t built_lane0_ = 0;
+  std::size_t built_n_ = 0;
+  std::unique_ptr<RowProgram> program_;
+  int reg_ = -1;
+  std::vector<float> factors_;
+  std::vector<std::int32_t> mask_;
+  std::vector<std::uint8_t> any_;
+};
+
+/// acc[l] = mac(acc[l], a(r, l), b(r, l)) for every reduction point r in order, for lanes
+/// 0..n-1 (numeric::mac_bf16_fp32_datapath; acc holds no subnormal); where `mask` is given
+/// and 0 at (r, l) the lane keeps its value. Vectorised across lanes.
+void mac_panels(const MacPanel& a, const MacPanel& b, const MacPanel* mask, std::size_t n, float* acc);
 
 }  // namespace einfuse::einsum::detail

@@ -2,6 +2,7 @@
 // The mode is dispatched once per array, not per element, so the fp64 loops stay plain
 // (and vectorisable) while emulated and hardware modes call the numeric library.
 #include <cmath>
+#include <vector>
 
 #include "interpreter_internal.hpp"
 
@@ -19,6 +20,17 @@ double hw_add(double a, double b) { return numeric::add_fp32_hw(f32(a), f32(b));
 double hw_mul(double a, double b) { return numeric::mul_fp32_hw(f32(a), f32(b)); }
 double hw_div(double a, double b) { return numeric::div_hw(f32(a), f32(b)); }
 double hw_max(double a, double b) { return numeric::max_hw(f32(a), f32(b)); }
+// exp_mac_sequence_hw has 2^16 inputs (a bf16): its results, computed once, make exp on the
+// MAC a lookup, which a softmax tile does once per score.
+float exp_mac(double x) {
+  static const std::vector<float> results = [] {
+    std::vector<float> r(std::size_t{1} << 16);
+    for (std::size_t b = 0; b < r.size(); ++b)
+      r[b] = numeric::exp_mac_sequence_hw(numeric::Bf16{static_cast<std::uint16_t>(b)});
+    return r;
+  }();
+  return results[numeric::to_bf16(x).bits];
+}
 // The comparator computes max; min is max of the negations (DAZ and NaN as max_hw, the
 // canonical NaN kept positive).
 double hw_min(double a, double b) {
@@ -111,7 +123,7 @@ void real_unary(const EinsumNumerics& num, Op op, std::size_t n, double* out, co
     switch (op) {
       case Op::exp:
         if (num.exp == ExpAlgorithm::mac_sequence) {
-          for (std::size_t i = 0; i < n; ++i) out[i] = numeric::exp_mac_sequence_hw(numeric::to_bf16(a[i]));
+          for (std::size_t i = 0; i < n; ++i) out[i] = exp_mac(a[i]);
         } else {
           for (std::size_t i = 0; i < n; ++i) out[i] = numeric::exp_hw(f32(a[i]));
         }

@@ -77,14 +77,22 @@ double decode(std::uint64_t bits, Layout L) {
                             (frac << (kDoubleFracBits - L.frac_bits));
     return std::bit_cast<double>(d);  // infinity, or NaN with its payload
   }
-  double magnitude = 0.0;
-  if (exp_field == 0) {
-    magnitude = std::ldexp(static_cast<double>(frac), L.emin() - L.frac_bits);
-  } else {
-    magnitude = std::ldexp(static_cast<double>(frac | (std::uint64_t{1} << L.frac_bits)),
-                           exp_field - L.bias() - L.frac_bits);
+  if (exp_field != 0) {  // a normal number: the same exponent and fraction in double's fields
+    const auto exponent = static_cast<std::uint64_t>(exp_field - L.bias() + 1023);
+    return std::bit_cast<double>((negative ? std::uint64_t{1} << 63 : 0) | (exponent << kDoubleFracBits) |
+                                 (frac << (kDoubleFracBits - L.frac_bits)));
   }
+  const double magnitude = std::ldexp(static_cast<double>(frac), L.emin() - L.frac_bits);
   return negative ? -magnitude : magnitude;
+}
+
+// x as a float when x is exactly a finite fp32 value: both conversions are then exact, so no
+// rounding mode is involved. The common case of the conversions below (a value computed in
+// fp32, read back), which then need no general rounding.
+bool exact_fp32(double x, float& f) {
+  if (!(std::fabs(x) <= static_cast<double>(std::numeric_limits<float>::max()))) return false;  // inf, NaN, overflow
+  f = static_cast<float>(x);
+  return static_cast<double>(f) == x;
 }
 
 // Position of an encoding on the number line: a signed integer, consecutive values one apart,
@@ -124,9 +132,20 @@ double round_to_i32(double x) {
 
 }  // namespace
 
-Bf16 to_bf16(double x) { return Bf16{static_cast<std::uint16_t>(encode(x, kBf16))}; }
+Bf16 to_bf16(double x) {
+  if (float f = 0.0f; exact_fp32(x, f)) {
+    // Round the fp32 pattern's low 16 bits away, to nearest, ties to even: a carry moves into
+    // the exponent (up to infinity), and the subnormal grid is the same below 2^-126.
+    const std::uint32_t b = fp32_bits(f);
+    return Bf16{static_cast<std::uint16_t>((b + 0x7FFFu + ((b >> 16) & 1u)) >> 16)};
+  }
+  return Bf16{static_cast<std::uint16_t>(encode(x, kBf16))};
+}
 Fp16 to_fp16(double x) { return Fp16{static_cast<std::uint16_t>(encode(x, kFp16))}; }
-float to_fp32(double x) { return fp32_from_bits(static_cast<std::uint32_t>(encode(x, kFp32))); }
+float to_fp32(double x) {
+  if (float f = 0.0f; exact_fp32(x, f)) return f;
+  return fp32_from_bits(static_cast<std::uint32_t>(encode(x, kFp32)));
+}
 
 double to_double(Bf16 x) { return decode(x.bits, kBf16); }
 double to_double(Fp16 x) { return decode(x.bits, kFp16); }
@@ -142,8 +161,8 @@ float to_float(Fp16 x) {
 double round_to(DType t, double x) {
   switch (t) {
     case DType::fp64: return x;
-    case DType::fp32: return decode(encode(x, kFp32), kFp32);
-    case DType::bf16: return decode(encode(x, kBf16), kBf16);
+    case DType::fp32: return decode(fp32_bits(to_fp32(x)), kFp32);
+    case DType::bf16: return decode(to_bf16(x).bits, kBf16);
     case DType::fp16: return decode(encode(x, kFp16), kFp16);
     case DType::i32: return round_to_i32(x);
   }

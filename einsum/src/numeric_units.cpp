@@ -158,11 +158,6 @@ const RecipUnitConstants& recip_unit_constants() {
 
 // --- basic units ---------------------------------------------------------------------------
 
-float flush_subnormal(float x) {
-  const std::uint32_t b = fp32_bits(x);
-  return (b & 0x7F800000u) == 0 ? fp32_from_bits(b & 0x80000000u) : x;
-}
-
 float add_fp32_hw(float a, float b) {
   // With both inputs normal (or zero) the exact sum is a multiple of 2^-149, so an IEEE add
   // rounds only in the normal range and flushing its result afterwards is the FTZ rule.
@@ -188,7 +183,12 @@ float max_hw(float a, float b) {
   return a;
 }
 
-float mac_bf16_fp32(float acc, Bf16 a, Bf16 b) { return add_fp32_hw(acc, mul_fp32_hw(to_float(a), to_float(b))); }
+// = add_fp32_hw(acc, mul_fp32_hw(to_float(a), to_float(b))): the datapath (numeric.hpp) says
+// why. Tests check it against that composition for every bf16 a (test_interpreter_mac.cpp)
+// and against two independent formulations (test_numeric_units.cpp).
+float mac_bf16_fp32(float acc, Bf16 a, Bf16 b) {
+  return mac_bf16_fp32_datapath(flush_subnormal(acc), bf16_operand(a), bf16_operand(b));
+}
 
 // --- exp -----------------------------------------------------------------------------------
 

@@ -68,6 +68,12 @@ struct RunOptions {
   /// contraction_fast_path_applies) as Eigen GEMMs. Off forces the generic evaluator for
   /// every Einsum (the tests compare the two).
   bool contraction_fast_path = true;
+  /// hardware only: run an Einsum whose body is a product reduced with `+` (a contraction:
+  /// QK, SLNV, AV) on the MAC fast path (docs/interpreter.md, "Engines"): its factors rounded to
+  /// bf16 once per block of outputs instead of once per MAC, the MACs vectorised across
+  /// outputs, each output's accumulation order unchanged, so the bits are the same. Off
+  /// forces the generic row-program path (the tests compare the two bit for bit).
+  bool hardware_fast_path = true;
 };
 
 /// Storage and accumulator dtype of a tensor under the options (precision override).
@@ -103,5 +109,14 @@ TensorMap interpret(const Cascade& c, const BoundShape& shape, const TensorMap& 
 /// iteration space, and every variable in at most one role (batch, row, column,
 /// contraction) so the Einsum is a loop of GEMMs.
 bool contraction_fast_path_applies(const Cascade& c, const BoundShape& shape, EinsumId e);
+
+/// Whether interpret() in hardware mode runs Einsum `e` (a populate Einsum: its scores) on the
+/// MAC fast path (RunOptions::hardware_fast_path): a product of two real expressions reduced
+/// with `+` over one list of variables (inner, or the outer ones of a `sum`), with a mask or
+/// without, whose output variables fill lanes (not a decode-style fold over the reduction),
+/// not reading its own output, and, when a factor or the mask varies along the lanes, with at
+/// most 65,536 reduction points (a panel of 16 lanes in 4 MiB). TileExecution decides per box
+/// in the same way.
+bool hardware_fast_path_applies(const Cascade& c, const BoundShape& shape, EinsumId e);
 
 }  // namespace einfuse::einsum

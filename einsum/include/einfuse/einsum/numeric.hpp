@@ -6,7 +6,8 @@
 //
 // Conversions (to_bf16, to_fp16, to_fp32, round_to) are IEEE 754 format conversions: round to
 // nearest, ties to even, gradual underflow, overflow to infinity, NaN kept as a quiet NaN.
-// They are computed with integer operations, so they do not depend on the host's rounding mode.
+// They are computed with integer operations (a double that is exactly an fp32 value goes
+// through float, both ways exact), so they do not depend on the host's rounding mode.
 //
 // The hardware units follow three rules, so that no subnormal and no NaN payload ever leaves
 // a unit:
@@ -69,8 +70,11 @@ std::uint64_t ulp_distance(Fp16 a, Fp16 b);
 
 // --- hardware unit models -----------------------------------------------------------------
 
-/// x, with a subnormal read as zero of its sign (the units' DAZ/FTZ step).
-float flush_subnormal(float x);
+/// x, with a subnormal read as zero of its sign (the units' DAZ/FTZ step). Branch-free.
+constexpr float flush_subnormal(float x) {
+  const std::uint32_t b = fp32_bits(x);
+  return fp32_from_bits((b & 0x7F800000u) == 0 ? b & 0x80000000u : b);
+}
 
 /// fp32 adder: DAZ inputs, a + b rounded to nearest even, FTZ result, canonical NaN.
 /// An exact zero sum is +0 unless both inputs are -0.
@@ -85,6 +89,25 @@ float max_hw(float a, float b);
 /// for every product of magnitude in [2^-126, FLT_MAX] (or zero) this is acc + a*b with one
 /// rounding. A product below 2^-126 is flushed to zero before the add.
 float mac_bf16_fp32(float acc, Bf16 a, Bf16 b);
+
+/// A bf16 MAC operand as the multiplier reads it: its fp32 value, a subnormal read as zero.
+inline float bf16_operand(Bf16 x) { return flush_subnormal(to_float(x)); }
+
+/// The MAC's datapath, the one definition mac_bf16_fp32 runs: = mac_bf16_fp32(acc, a, b) for
+/// operands given as bf16_operand() values and an accumulator that is not subnormal (every
+/// unit result and 0 qualify; flush_subnormal makes any fp32 one). Why the host's fp32 ops
+/// give the unit's bits: a bf16 x bf16 product has at most 16 significant bits, so a * b is
+/// exact in the normal range, is +-inf exactly where the exact product exceeds FLT_MAX, and
+/// below 2^-126 never rounds up to 2^-126 (the largest 16-bit product below it is
+/// 2^-126 - 2^-142), so flushing it is the multiplier's FTZ with the product's sign; the add
+/// is then the only rounding, NaN (NaN operands, 0 * inf, inf - inf) leaves as the canonical
+/// NaN. Inline and branch-free: a loop of it over lanes vectorises, and every op in it is a
+/// single IEEE op or a bit operation, so any SIMD width gives the same bits (compiled with
+/// -ffp-contract=off: a * b must not fuse with the add).
+inline float mac_bf16_fp32_datapath(float acc, float a, float b) {
+  const float s = acc + flush_subnormal(a * b);
+  return s != s ? fp32_from_bits(kCanonicalNanBits) : flush_subnormal(s);
+}
 
 /// Exp unit (softmax): 2^n * T[i] * q(r) with t = x*log2(e), n = floor(t), f = t - n,
 /// i = floor(64 f), r = f - i/64 (docs/numerics.md, "exp unit").
