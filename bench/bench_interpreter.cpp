@@ -5,6 +5,8 @@
 // The ratio is printed after the table.
 #include <benchmark/benchmark.h>
 
+#include "bench_reporter.hpp"
+
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstdio>
@@ -69,32 +71,19 @@ void BM_EigenSoftmaxAttention(benchmark::State& state) {
 BENCHMARK(BM_Interpreter1Pass)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_EigenSoftmaxAttention)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-// Remembers each benchmark's time per iteration so main() can print the ratio.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      if (r.run_type == Run::RT_Iteration) times[r.benchmark_name()] = r.GetAdjustedRealTime();
-    }
-  }
-  std::map<std::string, double> times;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   Eigen::setNbThreads(1);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
+  einfuse::bench::Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  const auto interp = reporter.times.find("BM_Interpreter1Pass/min_time:2.000");
-  const auto eigen = reporter.times.find("BM_EigenSoftmaxAttention/min_time:2.000");
-  if (interp != reporter.times.end() && eigen != reporter.times.end()) {
+  const double interp = reporter.seconds("BM_Interpreter1Pass"), eigen = reporter.seconds("BM_EigenSoftmaxAttention");
+  if (interp > 0 && eigen > 0) {
     std::printf("\ninterpreter (softmax_1pass, P=M=%lld, fp64) / Eigen softmax attention: %.2fx (target <= 3x)\n",
-                static_cast<long long>(kP), interp->second / eigen->second);
+                static_cast<long long>(kP), interp / eigen);
   }
   return 0;
 }

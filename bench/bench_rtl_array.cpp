@@ -7,6 +7,8 @@
 // in); without them it prints that and exits.
 #include <benchmark/benchmark.h>
 
+#include "bench_reporter.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -81,29 +83,18 @@ BENCHMARK(BM_Pe2dArray16)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_PeArrays16)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 #endif
 
-// Remembers each benchmark's cycles_per_second so main() can print the ratio.
-class RateReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      const auto it = r.counters.find("cycles_per_second");
-      if (r.run_type == Run::RT_Iteration && it != r.counters.end()) rates[r.benchmark_name()] = it->second.value;
-    }
-  }
-  std::map<std::string, double> rates;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 #if EINFUSE_BENCH_HAVE_RTL
-  RateReporter reporter;
+  einfuse::bench::Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  for (const auto& [name, rate] : reporter.rates) {
+  for (const std::string& name : reporter.names()) {
+    const double rate = reporter.counter(name, "cycles_per_second");
+    if (rate <= 0) continue;
     const bool both = name.find("PeArrays") != std::string::npos;
     std::printf("\n%s (%s, Verilator, 1 thread): %.0f simulated cycles/s = %.2fx the target of %.0f cycles/s",
                 name.c_str(), both ? "16x16 2D + 16-PE 1D array" : "16x16 2D array", rate,

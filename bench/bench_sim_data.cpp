@@ -13,6 +13,8 @@
 // The ratios are printed after the table.
 #include <benchmark/benchmark.h>
 
+#include "bench_reporter.hpp"
+
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -153,29 +155,18 @@ BENCHMARK(BM_TileSLNV)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_TileAV)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_SimDataFuseMax)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-// Remembers each benchmark's MAC rate so main() can print the ratios.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      const auto it = r.counters.find("MAC/s");
-      if (r.run_type == Run::RT_Iteration && it != r.counters.end()) rates[r.run_name.function_name] = it->second.value;
-    }
-  }
-  std::map<std::string, double> rates;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
+  einfuse::bench::Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  if (!reporter.rates.empty()) std::printf("\nbit-exact bf16 MACs per second, one core:\n");
-  for (const auto& [name, rate] : reporter.rates) {
+  if (!reporter.names().empty()) std::printf("\nbit-exact bf16 MACs per second, one core:\n");
+  for (const std::string& name : reporter.names()) {
+    const double rate = reporter.counter(name, "MAC/s");
+    if (rate <= 0) continue;
     std::printf("  %-20s %8.1f M MAC/s = %5.2fx the 1e9 target, %5.2fx the SystemC tile loop (354 M MAC/s)\n",
                 name.c_str(), rate / 1e6, rate / kTarget, rate / kSystemCAnchor);
   }

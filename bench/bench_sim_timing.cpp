@@ -11,6 +11,8 @@
 // ~87 M MAC/s (2.3 k cycles/s) and computes no data (issue #10).
 #include <benchmark/benchmark.h>
 
+#include "bench_reporter.hpp"
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -97,28 +99,17 @@ void BM_Bert16kLayerRealistic(benchmark::State& state) { whole_layer(state, real
 BENCHMARK(BM_Bert16kLayerCostModelTiming)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_Bert16kLayerRealistic)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  std::map<std::string, double> seconds;
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs)
-      if (r.run_type == Run::RT_Iteration) seconds[r.benchmark_name()] = r.real_accumulated_time / static_cast<double>(r.iterations);
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
+  einfuse::bench::Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   std::printf("\n");
-  for (const auto& [full, t] : reporter.seconds) {
-    const std::string name = full.substr(0, full.find('/'));  // without "/min_time:..."
-    const double macs = g_macs[name];
+  for (const std::string& name : reporter.names()) {
+    const double t = reporter.seconds(name), macs = g_macs[name];
     if (t <= 0 || macs <= 0) continue;
     const double rate = macs / t;
     std::printf("%-32s %.3f s, %.3g simulated MAC/s = %.2fx the 1e12 MAC/s target, %.0fx SCALE-Sim's 87 M MAC/s", name.c_str(), t,
