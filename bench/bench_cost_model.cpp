@@ -18,6 +18,7 @@
 
 #include "einfuse/einsum/model.hpp"
 #include "einfuse/einsum/shape.hpp"
+#include "einfuse/explore/paper_grid.hpp"
 #include "einfuse/mapper/paper.hpp"
 #include "einfuse/mapper/search.hpp"
 
@@ -49,10 +50,10 @@ const FuseMaxBert1K& fusemax_bert_1k() {
 
 void BM_PaperReproduction(benchmark::State& state) {
   paper::Context& ctx = context();
-  const paper::Grid grid;
+  const einfuse::explore::paper::Grid grid;
   for (auto _ : state) {
-    ExploreRun published = paper::run_grid(ctx, grid, true);
-    ExploreRun corrected = paper::run_grid(ctx, grid, false);
+    einfuse::explore::ExploreRun published = einfuse::explore::paper::run_grid(ctx, grid, true);
+    einfuse::explore::ExploreRun corrected = einfuse::explore::paper::run_grid(ctx, grid, false);
     benchmark::DoNotOptimize(published);
     benchmark::DoNotOptimize(corrected);
   }

@@ -1,6 +1,7 @@
 // einfuse merge --out DIR SHARD_DIR...: puts the folders written by `einfuse explore
 // --shard i/n` back together (docs/explore.md, "Merge") and writes one folder as an
-// unsharded run would have.
+// unsharded run would have. Shards of a preset and of a study may be given together: the
+// merged folder and its report then hold both.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,14 +12,14 @@
 #include "cli_common.hpp"
 #include "commands.hpp"
 #include "einfuse/einsum/shape.hpp"
-#include "einfuse/mapper/explore_result.hpp"
-#include "einfuse/mapper/paper.hpp"
+#include "einfuse/explore/explore_result.hpp"
+#include "einfuse/explore/paper_grid.hpp"
 
 namespace einfuse::cli {
 namespace {
 
 namespace fs = std::filesystem;
-namespace paper = mapper::paper;
+namespace paper = explore::paper;
 
 struct MergeOptions {
   std::string out;
@@ -35,7 +36,8 @@ class PresetOrder {
   PresetOrder() {
     const paper::Grid grid;
     for (std::size_t i = 0; i < grid.models.size(); ++i) models_[grid.models[i]] = i;
-    for (std::size_t i = 0; i < paper::all_designs().size(); ++i) designs_[paper::design_name(paper::all_designs()[i])] = i;
+    const auto& designs = mapper::paper::all_designs();
+    for (std::size_t i = 0; i < designs.size(); ++i) designs_[mapper::paper::design_name(designs[i])] = i;
   }
   std::size_t model(const std::string& m) const { return rank(models_, m); }
   std::size_t design(const std::string& d) const { return rank(designs_, d); }
@@ -47,7 +49,7 @@ class PresetOrder {
              std::tuple(model(b.model), einsum::parse_length(b.seq_len), design(b.design));
     });
   }
-  void sort(mapper::ExploreRun& run) const {
+  void sort(explore::ExploreRun& run) const {
     sort_design_rows(run.attention);
     sort_design_rows(run.end2end);
     sort_design_rows(run.einsums);
@@ -71,44 +73,57 @@ int fail(std::string message) {
 }
 
 int run_merge(const MergeOptions& o) {
-  std::vector<mapper::ExploreRun> primaries, others;
+  std::vector<explore::ExploreRun> primaries, others;
+  std::vector<explore::fidelity::Tables> studies;
+  std::string first_with_runs;
   for (const std::string& dir : o.shards) {
     if (!fs::is_directory(dir)) return fail("'" + dir + "' is not a folder (a shard written by `einfuse explore --shard`)");
-    mapper::ExploreResult shard;
+    explore::ExploreResult shard;
     try {
-      shard = mapper::read_explore_dir(dir);
+      shard = explore::read_explore_dir(dir);
     } catch (const std::exception& e) {
       return fail(e.what());
     }
-    // Either every shard ran the other mode or none did: a half-covered other mode would
-    // make a report whose two columns describe different grids.
+    if (shard.fidelity) studies.push_back(std::move(*shard.fidelity));
+    if (!shard.has_runs()) continue;
+    // Either every shard of the preset ran the other mode or none did: a half-covered other
+    // mode would make a report whose two columns describe different grids.
     if (!primaries.empty() && shard.other.has_value() != !others.empty()) {
       return fail(fmt::format("'{}' {} the other cost-model mode but '{}' {}", dir,
-                              shard.other ? "has" : "lacks", o.shards.front(), others.empty() ? "lacks it" : "has it"));
+                              shard.other ? "has" : "lacks", first_with_runs, others.empty() ? "lacks it" : "has it"));
     }
+    if (primaries.empty()) first_with_runs = dir;
     primaries.push_back(std::move(shard.primary));
     if (shard.other) others.push_back(std::move(*shard.other));
   }
-  mapper::ExploreResult merged;
-  merged.preset = "fusemax-paper";
-  merged.published = paper::published_numbers();
+  explore::ExploreResult merged;
   const PresetOrder order;
   try {
-    merged.primary = mapper::merge_runs(primaries);
-    order.sort(merged.primary);
-    if (!others.empty()) {
-      merged.other = mapper::merge_runs(others);
-      order.sort(*merged.other);
+    if (!primaries.empty()) {
+      merged.preset = "fusemax-paper";
+      merged.published = paper::published_numbers();
+      merged.primary = explore::merge_runs(primaries);
+      order.sort(merged.primary);
+      if (!others.empty()) {
+        merged.other = explore::merge_runs(others);
+        order.sort(*merged.other);
+      }
     }
+    if (!studies.empty()) merged.fidelity = explore::fidelity::merge(studies);
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  mapper::write_explore_dir(o.out, merged);
-  std::cout << fmt::format("merged {} shards ({}{}): {} attention, {} end2end, {} einsums, {} pareto rows\n",
-                           o.shards.size(), merged.primary.mode, merged.other ? " + " + merged.other->mode : "",
-                           merged.primary.attention.size(), merged.primary.end2end.size(),
-                           merged.primary.einsums.size(), merged.primary.pareto.size());
-  std::cout << "report: " << (fs::path(o.out) / "report.html").string() << "\n";
+  explore::write_explore_dir(o.out, merged);
+  std::cout << fmt::format("merged {} shards", o.shards.size());
+  if (merged.has_runs())
+    std::cout << fmt::format(" ({}{}): {} attention, {} end2end, {} einsums, {} pareto rows", merged.primary.mode,
+                             merged.other ? " + " + merged.other->mode : "", merged.primary.attention.size(),
+                             merged.primary.end2end.size(), merged.primary.einsums.size(), merged.primary.pareto.size());
+  if (merged.fidelity)
+    std::cout << fmt::format("{}fidelity study: {} ladder, {} masking, {} sensitivity rows", merged.has_runs() ? "; " : ": ",
+                             merged.fidelity->ladder.size(), merged.fidelity->masking.size(),
+                             merged.fidelity->sensitivity.size());
+  std::cout << "\nreport: " << (fs::path(o.out) / "report.html").string() << "\n";
   return kOk;
 }
 
@@ -119,8 +134,8 @@ void add_merge_command(CLI::App& app, std::function<int()>& action) {
   CLI::App* cmd = app.add_subcommand(
       "merge",
       "Merge the folders written by `einfuse explore --shard I/N` into one folder with the\n"
-      "same CSVs and report as an unsharded run. Exit 1 on a missing or malformed shard, a\n"
-      "row given by two shards, or shards of different modes.\n\n"
+      "same CSVs and report as an unsharded run (a preset's shards, a study's, or both). Exit 1\n"
+      "on a missing or malformed shard, a row given by two shards, or shards of different modes.\n\n"
       "Examples:\n"
       "  einfuse merge --out /tmp/sweep/merged /tmp/sweep/shard-*\n"
       "  scripts/sweep_parallel.sh 8 /tmp/sweep   # explore 8 shards under GNU parallel, then merge");

@@ -132,3 +132,59 @@ TEST_CASE("scripts/sweep_parallel.sh with 3 shards gives the bytes of one run", 
   CHECK(whole.size() > 1000);
   CHECK(slurp(dir / "sweep" / "merged" / "attention.csv") == whole);
 }
+
+TEST_CASE("einfuse explore --study: a bad study or a missing one is exit 2 with the known names", "[cli]") {
+  const einfuse::test::TempFile tmp("", "unused");
+  const std::string out = " --out " + tmp.dir() + "/x";
+  const CommandResult study = cli("explore --study fidelty" + out);
+  CHECK(study.code == 2);
+  CHECK(contains(study.out, "unknown study 'fidelty'; studies: fidelity"));
+  const CommandResult none = cli("explore" + out);
+  CHECK(none.code == 2);
+  CHECK(contains(none.out, "give one of --preset (fusemax-paper) or --study (fidelity)"));
+  const CommandResult both = cli("explore --preset fusemax-paper --study fidelity" + out);
+  CHECK(both.code == 2);
+  const CommandResult published = cli("explore --study fidelity --published-model" + out);
+  CHECK(published.code == 2);
+  CHECK(contains(published.out, "--published-model applies to --preset"));
+  CHECK_FALSE(fs::exists(fs::path(tmp.dir()) / "x"));
+}
+
+TEST_CASE("einfuse merge of fidelity shards equals one run, and merges beside a preset", "[cli]") {
+  const einfuse::test::TempFile tmp("", "unused");
+  const fs::path dir(tmp.dir());
+  // One model at 1K: the ladder, masking and sensitivity at that length (about a second).
+  const std::string study = "explore --study fidelity --models BERT --seq 1K --quiet ";
+  const CommandResult whole = cli(study + "--out " + (dir / "whole").string());
+  INFO(whole.out);
+  REQUIRE(whole.code == 0);
+  CHECK(contains(whole.out, "fusemax  BERT   1K         1,892,352"));  // the closed form of the paper's worked example
+  std::string shards;
+  for (int i = 0; i < 3; ++i) {
+    const fs::path s = dir / ("shard-" + std::to_string(i));
+    REQUIRE(cli(study + "--shard " + std::to_string(i) + "/3 --out " + s.string()).code == 0);
+    shards += ' ';
+    shards += s.string();
+  }
+  const CommandResult m = cli("merge --out " + (dir / "merged").string() + shards);
+  INFO(m.out);
+  REQUIRE(m.code == 0);
+  CHECK(contains(m.out, "fidelity study: 18 ladder, 18 masking"));
+  for (const char* f : {"fidelity.csv", "masking.csv", "sensitivity.csv", "fidelity.md", "report.html"}) {
+    INFO(f);
+    CHECK(slurp(dir / "merged" / f) == slurp(dir / "whole" / f));
+  }
+  CHECK_FALSE(fs::exists(dir / "merged" / "mode.txt"));
+
+  // A preset's folder and a study's merge into one folder whose report has both.
+  REQUIRE(cli("explore --preset fusemax-paper --models BERT --seq 1K --quiet --out " + (dir / "paper").string()).code == 0);
+  const CommandResult both = cli("merge --out " + (dir / "both").string() + " " + (dir / "paper").string() + " " +
+                                 (dir / "whole").string());
+  INFO(both.out);
+  REQUIRE(both.code == 0);
+  CHECK(slurp(dir / "both" / "attention.csv") == slurp(dir / "paper" / "attention.csv"));
+  CHECK(slurp(dir / "both" / "fidelity.csv") == slurp(dir / "whole" / "fidelity.csv"));
+  const std::string html = slurp(dir / "both" / "report.html");
+  CHECK(contains(html, "<h2 id=\"headline\">"));
+  CHECK(contains(html, "<h2 id=\"fidelity\">"));
+}

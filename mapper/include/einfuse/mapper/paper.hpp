@@ -1,12 +1,13 @@
 // The FuseMax paper's evaluation (fusemax.md) as mappings of the general cost model: the five
-// designs (unfused, FLAT, +Cascade, +Architecture, +Binding = FuseMax) on the four models at
-// six lengths, attention and end to end, and the Fig. 12 array-size sweep. Each design is a
-// cascade, an arch spec and a Mapping built from the paper's description; the cost model
-// does the rest. What is the paper's and what is ours is in docs/paper-reproduction.md.
+// designs (unfused, FLAT, +Cascade, +Architecture, +Binding = FuseMax) at any model and
+// length, attention and end to end, and FuseMax scaled for the Fig. 12 array-size sweep. Each
+// design is a cascade, an arch spec and a Mapping built from the paper's description; the
+// cost model does the rest. The grid that runs them all and makes the explore rows is
+// explore/paper_grid.hpp. What is the paper's and what is ours is in
+// docs/paper-reproduction.md.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,7 +17,6 @@
 #include "einfuse/einsum/model.hpp"
 #include "einfuse/mapper/arch_spec.hpp"
 #include "einfuse/mapper/cost_model.hpp"
-#include "einfuse/mapper/explore_result.hpp"
 #include "einfuse/mapper/mapping.hpp"
 
 namespace einfuse::mapper::paper {
@@ -92,27 +92,5 @@ DesignInstance fusemax_scaled(Context& ctx, const einsum::ModelSpec& model, std:
 
 /// Costs an instance (parses nothing: the cascade comes from ctx).
 CostReport cost_instance(Context& ctx, const DesignInstance& instance);
-
-/// The paper's grid: models BERT, TrXL, T5, XLM; lengths 1K..1M; the five designs;
-/// Fig. 12 sides 16..512 at 256K.
-struct Grid {
-  std::vector<std::string> models = {"BERT", "TrXL", "T5", "XLM"};
-  std::vector<std::int64_t> seq_lens = {1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20};
-  std::vector<Design> designs = all_designs();
-  std::vector<int> pe_dims = {16, 32, 64, 128, 256, 512};
-  std::int64_t pareto_seq_len = 1 << 18;
-};
-
-/// Work items of the grid in a fixed order (attention+end2end per (model, length, design),
-/// then one per Fig. 12 point), so `--shard i/n` takes items i, i+n, ...
-std::size_t grid_items(const Grid& grid);
-
-/// Runs the items of shard `index` of `count` in one mode. `progress(done, total)` is called
-/// after each item.
-ExploreRun run_grid(Context& ctx, const Grid& grid, bool published, std::size_t shard_index = 0,
-                    std::size_t shard_count = 1, const std::function<void(std::size_t, std::size_t)>& progress = {});
-
-/// The published numbers the report puts beside ours (fusemax.md).
-std::vector<PublishedNumber> published_numbers();
 
 }  // namespace einfuse::mapper::paper

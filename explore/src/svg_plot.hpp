@@ -1,6 +1,6 @@
 // A small SVG chart writer for the exploration report (explore_report.cpp): grouped and
 // stacked bar charts and x/y (scatter + line) charts, with axes, ticks, a legend and a
-// title. Private to einfuse_mapper. Output is a pure function of the input: coordinates are
+// title. Private to einfuse_explore. Output is a pure function of the input: coordinates are
 // printed with fixed precision and nothing depends on time, locale settings or addresses,
 // so the same chart always gives byte-identical text (the report's determinism rests on it).
 #pragma once
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace einfuse::mapper::svg {
+namespace einfuse::explore::svg {
 
 /// Text made safe for XML/HTML content and attribute values (& < > " ').
 std::string escape_xml(std::string_view text);
@@ -53,4 +53,4 @@ struct XyChart {
 
 std::string render_xy_chart(const XyChart& chart);
 
-}  // namespace einfuse::mapper::svg
+}  // namespace einfuse::explore::svg

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "einfuse/mapper/explore_result.hpp"
+#include "einfuse/explore/explore_result.hpp"
 
-using namespace einfuse::mapper;
+using namespace einfuse::explore;
 
 namespace {
 

@@ -1,7 +1,8 @@
 // The rows a design-space exploration produces, their CSV files, and the HTML report.
-// `einfuse explore` fills an ExploreResult (one run per cost-model mode), writes the CSVs
-// (schema in docs/explore.md) and renders report.html; `einfuse merge` reads the CSVs of
-// several shards back and does the same. Nothing here evaluates a mapping.
+// `einfuse explore` fills an ExploreResult (a preset's runs, one per cost-model mode, and/or a
+// study's tables), writes the CSVs (schema in docs/explore.md) and renders report.html;
+// `einfuse merge` reads the CSVs of several shards back and does the same. Nothing here
+// evaluates a mapping.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace einfuse::mapper {
+#include "einfuse/explore/fidelity_rows.hpp"
+
+namespace einfuse::explore {
 
 /// One design at one (model, length): a row of attention.csv / end2end.csv.
 struct DesignRow {
@@ -63,10 +66,16 @@ struct PublishedNumber {
 };
 
 struct ExploreResult {
-  std::string preset;          ///< "fusemax-paper"
+  std::string preset;          ///< "fusemax-paper"; empty when only a study ran
   ExploreRun primary;          ///< the mode the user asked for (--published-model or not)
   std::optional<ExploreRun> other;  ///< the other mode, shown beside it in the report
   std::vector<PublishedNumber> published;
+  /// The fidelity study's tables, when it ran (fidelity.hpp).
+  std::optional<fidelity::Tables> fidelity;
+
+  /// A preset ran: `primary` (and `other`) hold its runs. A folder with only a study has no
+  /// mode.txt and an empty primary mode.
+  bool has_runs() const { return !primary.mode.empty(); }
 };
 
 /// CSV headers (exact; tests and users depend on them):
@@ -84,14 +93,17 @@ std::vector<DesignRow> read_design_csv(std::istream& in, const std::string& file
 std::vector<EinsumRow> read_einsum_csv(std::istream& in, const std::string& file);
 std::vector<ParetoRow> read_pareto_csv(std::istream& in, const std::string& file);
 
-/// Writes DIR/{attention,end2end,einsums,pareto}.csv for `primary` and, when `other` is
-/// set, the same files under DIR/<other.mode>/, then DIR/mode.txt and DIR/report.html. The
-/// folder is written whole or not at all (einsum::OutputFolder): an earlier explore output
-/// at DIR (it has a mode.txt) is replaced, any other non-empty DIR is refused.
+/// Writes, when a preset ran, DIR/{attention,end2end,einsums,pareto}.csv for `primary` and,
+/// when `other` is set, the same files under DIR/<other.mode>/, then DIR/mode.txt; when the
+/// fidelity study ran, DIR/{fidelity,masking,sensitivity}.csv and DIR/fidelity.md; then
+/// DIR/report.html. The folder is written whole or not at all (einsum::OutputFolder): an
+/// earlier explore output at DIR (it has a mode.txt or a fidelity.csv) is replaced, any other
+/// non-empty DIR is refused. Throws std::invalid_argument when there is nothing to write.
 void write_explore_dir(const std::string& dir, const ExploreResult& result);
 
-/// Reads what write_explore_dir wrote (for merge); `preset` and `published` are not stored
-/// in the CSVs and are left for the caller to fill.
+/// Reads what write_explore_dir wrote (for merge): the runs when DIR has a mode.txt, the study
+/// when it has a fidelity.csv. `preset` and `published` are not stored in the CSVs and are
+/// left for the caller to fill.
 ExploreResult read_explore_dir(const std::string& dir);
 
 /// Concatenates shards' rows in the order given and sorts them by (model order of first
@@ -99,10 +111,11 @@ ExploreResult read_explore_dir(const std::string& dir);
 /// error naming the key.
 ExploreRun merge_runs(const std::vector<ExploreRun>& shards);
 
-/// The HTML report: the headline table (published vs ours, both modes), the paper's Figures
-/// 6-12 as inline SVG plots (utilisation per array, per-Einsum share of 2D time, speedup and
-/// energy over unfused for attention and end to end, area vs latency), and links to the CSVs.
+/// The HTML report: for a preset, the headline table (published vs ours, both modes), the
+/// paper's Figures 6-12 as inline SVG plots (utilisation per array, per-Einsum share of 2D
+/// time, speedup and energy over unfused for attention and end to end, area vs latency); for
+/// the fidelity study, its section (fidelity_rows.hpp); and links to the CSVs.
 /// Self-contained (no script, no external resource).
 std::string render_report_html(const ExploreResult& result);
 
-}  // namespace einfuse::mapper
+}  // namespace einfuse::explore

@@ -16,37 +16,21 @@
 #include <utility>
 #include <vector>
 
-#include "einfuse/mapper/explore_result.hpp"
+#include "einfuse/explore/explore_result.hpp"
+#include "html.hpp"
 #include "svg_plot.hpp"
 
-namespace einfuse::mapper {
+namespace einfuse::explore {
 namespace {
 
 using svg::escape_xml;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const char* const kDash = "\xE2\x80\x94";  // an em dash: "no value"
-
-std::string printf_g(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
-std::string printf_f(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-// 402653184 -> "402,653,184": traffic and cycle counts are read digit by digit.
-std::string grouped(std::uint64_t v) {
-  std::string digits = std::to_string(v), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
+using html::figure;
+using html::grouped;
+using html::kDash;
+using html::kNaN;
+using html::missing;
+using html::printf_f;
+using html::printf_g;
 
 /// Values in order of first appearance.
 template <typename Rows, typename Get>
@@ -182,12 +166,6 @@ std::string mode_note(const std::string& mode) {
   if (mode == "corrected") return "the default model";
   return "a cost-model mode";
 }
-
-std::string missing(const std::string& text) {
-  return "<p class=\"missing\">" + escape_xml(text) + "</p>\n";
-}
-
-std::string figure(const std::string& svg_text) { return "<div class=\"fig\">\n" + svg_text + "</div>\n"; }
 
 // --- sections -----------------------------------------------------------------------------
 
@@ -408,9 +386,17 @@ std::string links(const ExploreResult& result) {
     }
     return s + "</li>\n";
   };
-  h += run_links(result.primary, "");
+  if (result.has_runs()) h += run_links(result.primary, "");
   if (result.other) h += run_links(*result.other, result.other->mode + "/");
-  h += "</ul>\n<p>Column sets: ";
+  if (result.fidelity) {
+    h += "<li>fidelity study:";
+    for (const char* f : {"fidelity.csv", "masking.csv", "sensitivity.csv", "fidelity.md"})
+      h += std::string(" <a href=\"") + f + "\">" + f + "</a>";
+    h += "</li>\n";
+  }
+  h += "</ul>\n";
+  if (!result.has_runs()) return h + "<p>Schemas: docs/explore.md.</p>\n";
+  h += "<p>Column sets: ";
   h += "<b>" + escape_xml(result.primary.mode) + "</b> (primary): " + escape_xml(mode_note(result.primary.mode));
   if (result.other) {
     h += "; <b>" + escape_xml(result.other->mode) + "</b>: " + escape_xml(mode_note(result.other->mode));
@@ -431,27 +417,31 @@ const char* const kStyle =
 
 std::string render_report_html(const ExploreResult& result) {
   const ExploreRun& run = result.primary;
-  const std::string title =
-      "Einfuse exploration" + (result.preset.empty() ? std::string() : ": " + result.preset);
+  std::string names = result.preset;
+  if (result.fidelity) names += (names.empty() ? "" : ", ") + std::string("fidelity study");
+  const std::string title = "Einfuse exploration" + (names.empty() ? std::string() : ": " + names);
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
                   escape_xml(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   h += "<h1>" + escape_xml(title) + "</h1>\n";
-  h += "<p class=\"note\">Primary mode: <b>" + escape_xml(run.mode) + "</b> (" +
-       escape_xml(mode_note(run.mode)) + ")";
-  if (result.other) {
-    h += "; other mode: <b>" + escape_xml(result.other->mode) + "</b> (" +
-         escape_xml(mode_note(result.other->mode)) + ")";
+  if (result.has_runs()) {
+    h += "<p class=\"note\">Primary mode: <b>" + escape_xml(run.mode) + "</b> (" +
+         escape_xml(mode_note(run.mode)) + ")";
+    if (result.other) {
+      h += "; other mode: <b>" + escape_xml(result.other->mode) + "</b> (" +
+           escape_xml(mode_note(result.other->mode)) + ")";
+    }
+    h += ". The figures show the primary mode.</p>\n";
+    h += headline(result);
+    h += fig6(run);
+    h += fig7(run);
+    h += over_unfused(run.attention, "fig8", "attention", "attention.csv", 8);
+    h += over_unfused(run.end2end, "fig10", "end to end", "end2end.csv", 10);
+    h += fig12(run);
   }
-  h += ". The figures show the primary mode.</p>\n";
-  h += headline(result);
-  h += fig6(run);
-  h += fig7(run);
-  h += over_unfused(run.attention, "fig8", "attention", "attention.csv", 8);
-  h += over_unfused(run.end2end, "fig10", "end to end", "end2end.csv", 10);
-  h += fig12(run);
+  if (result.fidelity) h += fidelity::render_report_section(*result.fidelity);
   h += links(result);
   h += "</body>\n</html>\n";
   return h;
 }
 
-}  // namespace einfuse::mapper
+}  // namespace einfuse::explore

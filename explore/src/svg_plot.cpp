@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace einfuse::mapper::svg {
+namespace einfuse::explore::svg {
 namespace {
 
 // Tableau 10: distinguishable, colour-blind tolerant, and fixed so reports compare.
@@ -342,4 +342,4 @@ std::string render_xy_chart(const XyChart& chart) {
   return s;
 }
 
-}  // namespace einfuse::mapper::svg
+}  // namespace einfuse::explore::svg

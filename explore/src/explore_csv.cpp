@@ -1,17 +1,11 @@
-// The exploration CSVs (explore_result.hpp, docs/explore.md): writers, strict readers,
-// the output folder (write_explore_dir / read_explore_dir) and the shard merge.
-// Readers are strict because `einfuse merge` trusts what it reads: a truncated or
-// hand-edited shard must fail with the file, line and column, not yield a quietly wrong
-// report. Doubles are written with 17 significant digits so a merge reproduces them bit
-// for bit.
+// The exploration CSVs (explore_result.hpp, docs/explore.md): writers, strict readers (the
+// dialect is csv.hpp's), the output folder (write_explore_dir / read_explore_dir) and the
+// shard merge.
 #include <algorithm>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <ostream>
 #include <set>
@@ -25,180 +19,22 @@
 
 #include "einfuse/einsum/safe_write.hpp"
 #include "einfuse/einsum/shape.hpp"
-#include "einfuse/mapper/explore_result.hpp"
+#include "einfuse/explore/explore_result.hpp"
+#include "csv.hpp"
 
-namespace einfuse::mapper {
+namespace einfuse::explore {
 namespace {
 
 namespace fs = std::filesystem;
-using Columns = std::vector<std::string>;
+using csv::Columns;
+using csv::field;
+using csv::number;
+using csv::write_line;
 
 const Columns kDesignColumns = {"model",         "seq_len", "design",  "latency_s", "energy_pj",
                                 "traffic_bytes", "util_2d", "util_1d"};
 const Columns kEinsumColumns = {"model", "seq_len", "design", "einsum", "array", "cycles"};
 const Columns kParetoColumns = {"model", "pe_dim", "latency_s", "area_um2"};
-
-std::string join(const Columns& cols) {
-  std::string s;
-  for (const std::string& c : cols) s += (s.empty() ? "" : ",") + c;
-  return s;
-}
-
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-// RFC 4180 quoting, only where needed: model and design names are free text.
-std::string field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string q = "\"";
-  for (char c : text) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-void write_line(std::ostream& out, const std::vector<std::string>& fields) {
-  std::string line;
-  for (std::size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + fields[i];
-  out << line << '\n';
-}
-
-/// Splits CSV text into records (quoted fields may hold commas, quotes and newlines) and
-/// turns each into typed values, reporting file:line and the column on any fault.
-class CsvReader {
- public:
-  CsvReader(std::istream& in, std::string file, const Columns& cols)
-      : text_(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
-        file_(std::move(file)),
-        cols_(cols) {
-    if (text_.rfind("\xEF\xBB\xBF", 0) == 0) pos_ = 3;  // a spreadsheet's UTF-8 mark
-    std::vector<std::string> header;
-    if (!next(header)) fail("empty file, expected the header '" + join(cols_) + "'");
-    for (std::size_t i = 0; i < std::max(header.size(), cols_.size()); ++i) {
-      if (i >= header.size()) {
-        fail("column '" + cols_[i] + "': missing from the header (expected '" + join(cols_) + "')");
-      }
-      if (i >= cols_.size()) {
-        fail("column " + std::to_string(i + 1) + ": unexpected header '" + header[i] +
-             "' (expected '" + join(cols_) + "')");
-      }
-      if (header[i] != cols_[i]) {
-        fail("column " + std::to_string(i + 1) + ": expected header '" + cols_[i] + "', got '" +
-             header[i] + "' (expected '" + join(cols_) + "')");
-      }
-    }
-  }
-
-  /// The next data row, checked for its field count; false at the end of the file.
-  bool row() {
-    if (!next(fields_)) return false;
-    if (fields_.size() < cols_.size()) {
-      fail("column '" + cols_[fields_.size()] + "': missing (expected " +
-           std::to_string(cols_.size()) + " fields, got " + std::to_string(fields_.size()) + ")");
-    }
-    if (fields_.size() > cols_.size()) {
-      fail("column " + std::to_string(cols_.size() + 1) + ": unexpected extra field '" +
-           fields_[cols_.size()] + "' (expected " + std::to_string(cols_.size()) + " fields)");
-    }
-    return true;
-  }
-
-  std::string text(std::size_t i) const {
-    if (fields_[i].empty()) bad(i, "a non-empty text");
-    return fields_[i];
-  }
-
-  std::string length(std::size_t i) const {
-    try {
-      (void)einsum::parse_length(fields_[i]);
-    } catch (const std::invalid_argument&) {
-      bad(i, "a length such as 1K, 64K, 1M or 4096");
-    }
-    return fields_[i];
-  }
-
-  double real(std::size_t i) const {
-    const std::string& f = fields_[i];
-    double v = 0;
-    const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-    if (f.empty() || ec != std::errc{} || end != f.data() + f.size()) bad(i, "a number");
-    return v;
-  }
-
-  template <typename Int>
-  Int integer(std::size_t i, const char* what) const {
-    const std::string& f = fields_[i];
-    Int v = 0;
-    const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-    if (f.empty() || ec != std::errc{} || end != f.data() + f.size()) bad(i, what);
-    return v;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(file_ + ":" + std::to_string(record_line_) + ": " + what);
-  }
-  [[noreturn]] void bad(std::size_t i, const std::string& expected) const {
-    fail("column '" + cols_[i] + "': expected " + expected + ", got '" + fields_[i] + "'");
-  }
-
-  // One record; a CR before a line end is dropped (files saved on Windows).
-  bool next(std::vector<std::string>& out) {
-    out.clear();
-    if (pos_ >= text_.size()) return false;
-    record_line_ = line_;
-    std::string cur;
-    bool quoted = false;      // inside "..."
-    bool was_quoted = false;  // the current field was a quoted one (text after it is an error)
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_++];
-      if (quoted) {
-        if (c == '"' && pos_ < text_.size() && text_[pos_] == '"') {
-          cur += '"';
-          ++pos_;
-        } else if (c == '"') {
-          quoted = false;
-        } else {
-          if (c == '\n') ++line_;
-          cur += c;
-        }
-        continue;
-      }
-      if (c == '\n') {
-        ++line_;
-        break;
-      }
-      if (c == '\r' && pos_ < text_.size() && text_[pos_] == '\n') continue;
-      if (c == ',') {
-        out.push_back(std::move(cur));
-        cur.clear();
-        was_quoted = false;
-        continue;
-      }
-      if (was_quoted) {
-        fail("column " + std::to_string(out.size() + 1) + ": text after a closing quote");
-      }
-      if (c == '"') {
-        if (!cur.empty()) fail("column " + std::to_string(out.size() + 1) + ": stray '\"' in a field");
-        quoted = was_quoted = true;
-        continue;
-      }
-      cur += c;
-    }
-    if (quoted) fail("column " + std::to_string(out.size() + 1) + ": unterminated quoted field");
-    out.push_back(std::move(cur));
-    return true;
-  }
-
-  std::string text_;
-  std::string file_;
-  const Columns& cols_;
-  std::size_t pos_ = 0;
-  int line_ = 1;
-  int record_line_ = 1;
-  std::vector<std::string> fields_;
-};
 
 // --- the output folder ------------------------------------------------------------------
 
@@ -227,21 +63,35 @@ void write_run_files(const einsum::OutputFolder& folder, const std::string& pref
   folder.write_file(prefix + "pareto.csv", pareto.str());
 }
 
-template <typename Reader>
-auto read_file(const fs::path& path, Reader reader) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open (missing file?)");
-  return reader(in, path.string());
-}
-
 ExploreRun read_run_files(const fs::path& dir, const std::string& mode) {
   ExploreRun run;
   run.mode = mode;
-  run.attention = read_file(dir / "attention.csv", read_design_csv);
-  run.end2end = read_file(dir / "end2end.csv", read_design_csv);
-  run.einsums = read_file(dir / "einsums.csv", read_einsum_csv);
-  run.pareto = read_file(dir / "pareto.csv", read_pareto_csv);
+  run.attention = csv::read_file(dir / "attention.csv", read_design_csv);
+  run.end2end = csv::read_file(dir / "end2end.csv", read_design_csv);
+  run.einsums = csv::read_file(dir / "einsums.csv", read_einsum_csv);
+  run.pareto = csv::read_file(dir / "pareto.csv", read_pareto_csv);
   return run;
+}
+
+// The fidelity study's tables and their files (fidelity_rows.hpp).
+const std::pair<const char*, std::vector<fidelity::Row> fidelity::Tables::*> kFidelityFiles[] = {
+    {"fidelity.csv", &fidelity::Tables::ladder},
+    {"masking.csv", &fidelity::Tables::masking},
+    {"sensitivity.csv", &fidelity::Tables::sensitivity}};
+
+void write_fidelity_files(const einsum::OutputFolder& folder, const fidelity::Tables& t) {
+  for (const auto& [file, table] : kFidelityFiles) {
+    std::ostringstream out;
+    fidelity::write_csv(out, t.*table);
+    folder.write_file(file, out.str());
+  }
+  folder.write_file("fidelity.md", fidelity::render_markdown(t));
+}
+
+fidelity::Tables read_fidelity_files(const fs::path& dir) {
+  fidelity::Tables t;
+  for (const auto& [file, table] : kFidelityFiles) t.*table = csv::read_file(dir / file, fidelity::read_csv);
+  return t;
 }
 
 // --- merge ------------------------------------------------------------------------------
@@ -317,7 +167,7 @@ void write_pareto_csv(std::ostream& out, const std::vector<ParetoRow>& rows) {
 }
 
 std::vector<DesignRow> read_design_csv(std::istream& in, const std::string& file) {
-  CsvReader csv(in, file, kDesignColumns);
+  csv::Reader csv(in, file, kDesignColumns);
   std::vector<DesignRow> rows;
   while (csv.row()) {
     DesignRow r;
@@ -335,7 +185,7 @@ std::vector<DesignRow> read_design_csv(std::istream& in, const std::string& file
 }
 
 std::vector<EinsumRow> read_einsum_csv(std::istream& in, const std::string& file) {
-  CsvReader csv(in, file, kEinsumColumns);
+  csv::Reader csv(in, file, kEinsumColumns);
   std::vector<EinsumRow> rows;
   while (csv.row()) {
     EinsumRow r;
@@ -351,7 +201,7 @@ std::vector<EinsumRow> read_einsum_csv(std::istream& in, const std::string& file
 }
 
 std::vector<ParetoRow> read_pareto_csv(std::istream& in, const std::string& file) {
-  CsvReader csv(in, file, kParetoColumns);
+  csv::Reader csv(in, file, kParetoColumns);
   std::vector<ParetoRow> rows;
   while (csv.row()) {
     ParetoRow r;
@@ -365,27 +215,40 @@ std::vector<ParetoRow> read_pareto_csv(std::istream& in, const std::string& file
 }
 
 void write_explore_dir(const std::string& dir, const ExploreResult& result) {
-  check_mode_name(result.primary.mode, "primary run");
-  if (result.other) check_mode_name(result.other->mode, "other run");
-  einsum::OutputFolder folder(dir);
-  write_run_files(folder, "", result.primary);
-  std::string mode_txt = "primary: " + result.primary.mode + "\n";
-  if (result.other) {
-    write_run_files(folder, result.other->mode + "/", *result.other);
-    mode_txt += "other: " + result.other->mode + "\n";
+  if (!result.has_runs() && !result.fidelity) throw std::invalid_argument("explore: nothing to write to " + dir);
+  if (result.has_runs()) {
+    check_mode_name(result.primary.mode, "primary run");
+    if (result.other) check_mode_name(result.other->mode, "other run");
   }
-  folder.write_file("mode.txt", mode_txt);
+  einsum::OutputFolder folder(dir);
+  if (result.has_runs()) {
+    write_run_files(folder, "", result.primary);
+    std::string mode_txt = "primary: " + result.primary.mode + "\n";
+    if (result.other) {
+      write_run_files(folder, result.other->mode + "/", *result.other);
+      mode_txt += "other: " + result.other->mode + "\n";
+    }
+    folder.write_file("mode.txt", mode_txt);
+  }
+  if (result.fidelity) write_fidelity_files(folder, *result.fidelity);
   folder.write_file("report.html", render_report_html(result));
-  // A folder with a mode.txt is an earlier explore or merge output: it is replaced whole
-  // (no stale mode subfolder survives). Anything else non-empty is not ours to delete.
+  // A folder with a mode.txt or a fidelity.csv is an earlier explore or merge output: it is
+  // replaced whole (no stale mode subfolder survives). Anything else non-empty is not ours
+  // to delete.
   std::error_code ec;
-  const bool ours = fs::is_regular_file(fs::path(dir) / "mode.txt", ec);
+  const bool ours = fs::is_regular_file(fs::path(dir) / "mode.txt", ec) ||
+                    fs::is_regular_file(fs::path(dir) / kFidelityFiles[0].first, ec);
   folder.commit(ours ? einsum::OutputFolder::Existing::replace : einsum::OutputFolder::Existing::refuse);
 }
 
 ExploreResult read_explore_dir(const std::string& dir) {
   const fs::path root(dir);
   const fs::path mode_path = root / "mode.txt";
+  ExploreResult result;
+  std::error_code ec;
+  const bool study = fs::is_regular_file(root / kFidelityFiles[0].first, ec);
+  if (study) result.fidelity = read_fidelity_files(root);
+  if (study && !fs::exists(mode_path, ec)) return result;  // a study alone
   std::ifstream in(mode_path, std::ios::binary);
   if (!in) throw std::runtime_error(mode_path.string() + ": cannot open (not an explore folder?)");
   std::string primary, other, line;
@@ -406,7 +269,6 @@ ExploreResult read_explore_dir(const std::string& dir) {
     check_mode_name(*slot, where);
   }
   if (primary.empty()) throw std::runtime_error(mode_path.string() + ": no 'primary: MODE' line");
-  ExploreResult result;
   result.primary = read_run_files(root, primary);
   if (!other.empty()) result.other = read_run_files(root / other, other);
   return result;
@@ -475,4 +337,4 @@ ExploreRun merge_runs(const std::vector<ExploreRun>& shards) {
   return out;
 }
 
-}  // namespace einfuse::mapper
+}  // namespace einfuse::explore
