@@ -73,9 +73,13 @@ bool with_slices(const einsum::Cascade& c, const einsum::BoundShape& shape, cons
   return true;
 }
 
+// X(n) = X(3) + (n - 3) (X(3) - X(2)), linear in the runs, so identities between counts (busy +
+// stalls = cycles) hold for the extrapolation too. A count that shrinks from 2 to 3 slices (a
+// fill that the next slice hides) is extrapolated downwards and stops at 0.
 u64 extrapolate(u64 two, u64 three, u64 n) {
-  // Counts grow with the slices; a count that shrank (never expected) is not extrapolated.
-  return three >= two ? three + (n - 3) * (three - two) : three;
+  __extension__ typedef __int128 i128;
+  const i128 x = static_cast<i128>(three) + static_cast<i128>(n - 3) * (static_cast<i128>(three) - static_cast<i128>(two));
+  return x <= 0 ? 0 : static_cast<u64>(x);
 }
 
 }  // namespace

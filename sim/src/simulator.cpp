@@ -45,11 +45,11 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
   s.waiting.resize(r.units.size());
   if (kernels) r.mode = "data";
   // The buffer's space for DRAM tiles: its capacity less the intermediates' regions, which
-  // they keep for the whole run.
+  // they keep for the whole run (a tensor computed in place of another shares its region).
   const bool bounded = options.channels == Channels::arch;
   u64 capacity = options.buffer_bytes ? options.buffer_bytes : static_cast<u64>(arch.global_buffer.capacity_bytes);
   for (std::size_t t = 0; t < w.tensors.size(); ++t)
-    if (w.tensors[t].role == einsum::Tensor::Role::intermediate) {
+    if (w.tensors[t].role == einsum::Tensor::Role::intermediate && program.addresses().tensor(static_cast<int>(t)).host < 0) {
       const u64 region = program.addresses().tensor(static_cast<int>(t)).buffer_rows * program.addresses().row_bytes();
       capacity -= std::min(capacity, region);
     }
@@ -87,8 +87,8 @@ isa::RunResult run(const isa::Program& program, const SimOptions& options, Maske
     for (const ArrayUnit* a : raw)
       for (const isa::Command& c : a->queue.items()) held.push_back(&c);
     dma.pending(held);
-    for (const RunState::Waiting& w : s.waiting)
-      if (w.command) held.push_back(w.command);
+    for (const RunState::Waiting& unit : s.waiting)
+      if (unit.command) held.push_back(unit.command);
     std::unordered_map<u64, const isa::Command*> known;
     for (const isa::Command* c : held) known.emplace(c->id, c);
     std::vector<std::string> lines;

@@ -61,7 +61,8 @@ TEST_CASE("einfuse sim refuses bad options with exit 2", "[cli]") {
 TEST_CASE("einfuse sim --mode data checks its outputs against the interpreter and writes them", "[cli]") {
   const einfuse::test::TempFile dir("");
   const std::string out = dir.dir() + "/out";
-  const CommandResult r = cli("sim workloads/attention/causal_1pass.ein --arch fusemax --search --shape P=320,M=512 "
+  const CommandResult r = cli("sim " + std::string(EINFUSE_SOURCE_DIR) +
+                              "/workloads/attention/causal_1pass.ein --arch fusemax --search --shape P=320,M=512 "
                               "--mode data --check --out " + out + " --json");
   INFO(r.out);
   REQUIRE(r.code == 0);
