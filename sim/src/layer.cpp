@@ -121,6 +121,20 @@ LayerRun simulate_layer(const einsum::Cascade& c, const einsum::BoundShape& shap
     x(a.buffer_read_bytes, b.buffer_read_bytes);
     x(a.buffer_write_bytes, b.buffer_write_bytes);
   }
+  // As in a whole run, an array's fill and drain is what its busy cycles and other stalls
+  // leave of the run. When the extrapolated cycles fall short of an array's busy cycles and
+  // other stalls (a fill that shrank from 2 to 3 slices and stopped at 0), the run is at
+  // least that long.
+  const std::size_t fill = static_cast<std::size_t>(isa::StallCause::fill_drain);
+  std::vector<u64> other(arch.arrays.size(), 0);
+  for (std::size_t a = 0; a < arch.arrays.size(); ++a) {
+    const isa::UnitActivity& u = r.units[a];
+    other[a] = u.busy_cycles;
+    for (std::size_t k = 0; k < u.stalls.size(); ++k)
+      if (k != fill) other[a] += u.stalls[k];
+    r.cycles = std::max(r.cycles, other[a]);
+  }
+  for (std::size_t a = 0; a < arch.arrays.size(); ++a) r.units[a].stalls[fill] = r.cycles - other[a];
   for (auto& [name, v] : r.dram_counters) x(v, r2.dram_counters.count(name) ? r2.dram_counters.at(name) : 0);
   detail::charge_energy(arch, r);
   r.slices_run = 3;

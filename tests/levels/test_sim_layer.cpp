@@ -50,6 +50,12 @@ TEST_CASE("sim layer: extrapolating from 2 and 3 slices equals the whole layer",
       }
       CHECK(b.dram_bytes == a.dram_bytes);
       CHECK(b.commands == a.commands);
+      // Every count extrapolated by the same linear rule: busy + stalls = cycles still holds.
+      for (std::size_t u = 0; u < d.arch.arrays.size(); ++u) {
+        std::uint64_t total = b.units[u].busy_cycles;
+        for (std::uint64_t st : b.units[u].stalls) total += st;
+        CHECK(total == b.cycles);
+      }
     }
   }
 }
