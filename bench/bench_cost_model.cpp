@@ -12,6 +12,8 @@
 // The ratios are printed after the table.
 #include <benchmark/benchmark.h>
 
+#include "bench_reporter.hpp"
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -102,31 +104,15 @@ void BM_SearchXlm1MKeysDownRows(benchmark::State& state) { search_xlm_1m(state, 
 BENCHMARK(BM_SearchXlm1M)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_SearchXlm1MKeysDownRows)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-// Remembers each benchmark's time per iteration (seconds) so main() can print the ratios.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  std::map<std::string, double> seconds;
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs)
-      if (r.run_type == Run::RT_Iteration)
-        seconds[r.benchmark_name()] = r.real_accumulated_time / static_cast<double>(r.iterations);
-    ConsoleReporter::ReportRuns(runs);
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  RatioReporter reporter;
+  einfuse::bench::Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  auto find = [&](const char* name) -> double {
-    for (const auto& [k, v] : reporter.seconds)
-      if (k.rfind(name, 0) == 0) return v;
-    return 0;
-  };
+  auto find = [&](const char* name) { return reporter.seconds(name); };
   if (const double t = find("BM_PaperReproduction")) {
     std::printf("\npaper reproduction (both modes): %.3f s = %.3fx the 2 s limit; %.0fx faster than the published ~9 h flow\n",
                 t, t / 2.0, 9 * 3600.0 / t);
