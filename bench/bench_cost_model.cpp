@@ -107,11 +107,8 @@ BENCHMARK(BM_SearchXlm1MKeysDownRows)->Unit(benchmark::kMillisecond)->MinTime(2.
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   einfuse::bench::Reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  if (!einfuse::bench::run_benchmarks(argc, argv, reporter)) return 1;
   auto find = [&](const char* name) { return reporter.seconds(name); };
   if (const double t = find("BM_PaperReproduction")) {
     std::printf("\npaper reproduction (both modes): %.3f s = %.3fx the 2 s limit; %.0fx faster than the published ~9 h flow\n",

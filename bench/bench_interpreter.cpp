@@ -75,11 +75,8 @@ BENCHMARK(BM_EigenSoftmaxAttention)->Unit(benchmark::kMillisecond)->MinTime(2.0)
 
 int main(int argc, char** argv) {
   Eigen::setNbThreads(1);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   einfuse::bench::Reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  if (!einfuse::bench::run_benchmarks(argc, argv, reporter)) return 1;
   const double interp = reporter.seconds("BM_Interpreter1Pass"), eigen = reporter.seconds("BM_EigenSoftmaxAttention");
   if (interp > 0 && eigen > 0) {
     std::printf("\ninterpreter (softmax_1pass, P=M=%lld, fp64) / Eigen softmax attention: %.2fx (target <= 3x)\n",

@@ -52,4 +52,14 @@ class Reporter : public benchmark::ConsoleReporter {
   std::map<std::string, Result> results_;
 };
 
+/// Google Benchmark's main with `reporter`: initialises from the command line and runs every
+/// benchmark selected. False (and nothing run) on an argument it does not know.
+inline bool run_benchmarks(int& argc, char** argv, Reporter& reporter) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return false;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return true;
+}
+
 }  // namespace einfuse::bench

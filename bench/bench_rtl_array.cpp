@@ -86,12 +86,9 @@ BENCHMARK(BM_PeArrays16)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-#if EINFUSE_BENCH_HAVE_RTL
   einfuse::bench::Reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  if (!einfuse::bench::run_benchmarks(argc, argv, reporter)) return 1;
+#if EINFUSE_BENCH_HAVE_RTL
   for (const std::string& name : reporter.names()) {
     const double rate = reporter.counter(name, "cycles_per_second");
     if (rate <= 0) continue;
@@ -102,7 +99,6 @@ int main(int argc, char** argv) {
   }
   std::printf("\n");
 #else
-  benchmark::Shutdown();
   std::printf("bench_rtl_array: built without the Verilator models (no Verilator found); nothing to run\n");
 #endif
   return 0;

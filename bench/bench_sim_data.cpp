@@ -158,11 +158,8 @@ BENCHMARK(BM_SimDataFuseMax)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   einfuse::bench::Reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  if (!einfuse::bench::run_benchmarks(argc, argv, reporter)) return 1;
   if (!reporter.names().empty()) std::printf("\nbit-exact bf16 MACs per second, one core:\n");
   for (const std::string& name : reporter.names()) {
     const double rate = reporter.counter(name, "MAC/s");

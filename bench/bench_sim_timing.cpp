@@ -102,11 +102,8 @@ BENCHMARK(BM_Bert16kLayerRealistic)->Unit(benchmark::kMillisecond)->MinTime(2.0)
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   einfuse::bench::Reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  if (!einfuse::bench::run_benchmarks(argc, argv, reporter)) return 1;
   std::printf("\n");
   for (const std::string& name : reporter.names()) {
     const double t = reporter.seconds(name), macs = g_macs[name];

@@ -56,43 +56,39 @@ std::vector<bool> numeric_after(std::size_t text_columns, std::size_t columns) {
   return n;
 }
 
-TextTable cycles_table(const std::vector<Row>& ladder) {
-  TextTable t{"fidelity-cycles", "Cycles: the closed form and each rung of the ladder",
-              "Simulated cycles of one layer's attention and, in brackets, the ratio to the closed form "
-              "(mapper::evaluate, corrected model; the published model's latency is the same at every "
-              "point). Each rung changes one effect of its base rung (the list above).",
-              {"design", "model", "seq_len", "closed form"}, {}, {}};
+// A table of one cell per (point, rung): the closed form's cell from the first rung's row,
+// then `cell` of each rung's row (nullptr when the rung did not run).
+template <class ClosedCell, class Cell>
+TextTable ladder_table(std::string id, std::string title, std::string note, const std::vector<Row>& ladder,
+                       ClosedCell closed, Cell cell) {
+  TextTable t{std::move(id), std::move(title), std::move(note), {"design", "model", "seq_len", "closed form"}, {}, {}};
   for (const std::string& n : rung_names()) t.header.push_back(n);
   for (const Point& p : points_of(ladder)) {
     const Row* first = find(ladder, p, rung_names().front());
-    std::vector<std::string> row = {std::get<0>(p), std::get<1>(p), std::get<2>(p),
-                                    first ? grouped(first->cost_cycles) : kDash};
-    for (const std::string& n : rung_names()) row.push_back(cycles_with_ratio(find(ladder, p, n)));
+    std::vector<std::string> row = {std::get<0>(p), std::get<1>(p), std::get<2>(p), first ? closed(*first) : kDash};
+    for (const std::string& n : rung_names()) row.push_back(cell(find(ladder, p, n)));
     t.rows.push_back(std::move(row));
   }
   t.numeric = numeric_after(3, t.header.size());
   return t;
 }
 
+TextTable cycles_table(const std::vector<Row>& ladder) {
+  return ladder_table("fidelity-cycles", "Cycles: the closed form and each rung of the ladder",
+                      "Simulated cycles of one layer's attention and, in brackets, the ratio to the closed form "
+                      "(mapper::evaluate, corrected model; the published model's latency is the same at every "
+                      "point). Each rung changes one effect of its base rung (the list above).",
+                      ladder, [](const Row& r) { return grouped(r.cost_cycles); },
+                      [](const Row* r) { return cycles_with_ratio(r); });
+}
+
 TextTable utilisation_table(const std::vector<Row>& ladder) {
-  TextTable t{"fidelity-utilisation", "Utilisation of the 2D / 1D arrays",
-              "Busy cycles over the run's cycles, 2D / 1D. The closed form's column is the published model's "
-              "utilisation, which the paper reports (FuseMax BERT: 0.89 at 1K rising to 0.99; FLAT's 2D array "
-              "12.5%, 25% for XLM).",
-              {"design", "model", "seq_len", "closed form"}, {}, {}};
-  for (const std::string& n : rung_names()) t.header.push_back(n);
-  for (const Point& p : points_of(ladder)) {
-    const Row* first = find(ladder, p, rung_names().front());
-    std::vector<std::string> row = {std::get<0>(p), std::get<1>(p), std::get<2>(p),
-                                    first ? utils(first->cost_util_2d(), first->cost_util_1d()) : kDash};
-    for (const std::string& n : rung_names()) {
-      const Row* r = find(ladder, p, n);
-      row.push_back(ok(r) ? utils(r->util_2d(), r->util_1d()) : r ? r->status : kDash);
-    }
-    t.rows.push_back(std::move(row));
-  }
-  t.numeric = numeric_after(3, t.header.size());
-  return t;
+  return ladder_table("fidelity-utilisation", "Utilisation of the 2D / 1D arrays",
+                      "Busy cycles over the run's cycles, 2D / 1D. The closed form's column is the published model's "
+                      "utilisation, which the paper reports (FuseMax BERT: 0.89 at 1K rising to 0.99; FLAT's 2D array "
+                      "12.5%, 25% for XLM).",
+                      ladder, [](const Row& r) { return utils(r.cost_util_2d(), r.cost_util_1d()); },
+                      [](const Row* r) { return ok(r) ? utils(r->util_2d(), r->util_1d()) : r ? r->status : kDash; });
 }
 
 // Each step's gap, per array: Δcycles = Δbusy + Σ Δstalls (every cycle of a finished run is
