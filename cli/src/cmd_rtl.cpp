@@ -121,6 +121,17 @@ int run_test(const RtlOptions& o) {
     std::cerr << "einfuse rtl test: ctest not found on PATH (Debian package cmake)\n";
     return kNoDevice;
   }
+  // ctest runs what the tree registered, built or not: without the Verilator test program only
+  // the lint tests carry the label, and they would pass. Never report success for tests that
+  // were not built.
+  std::error_code ec;
+  if (o.label == "rtl" && !fs::exists(build / "tests" / "rtl_tests", ec)) {
+    std::cerr << "einfuse rtl test: the Verilator test program is not built in " << build.string() << "\n"
+              << "  (tests/rtl_tests is missing: the tree was built for some targets only, or configured without\n"
+              << "  Verilator). Build it, then run again:\n"
+              << "    cmake --build " << build.string() << " --target rtl_tests\n";
+    return kNoDevice;
+  }
   std::vector<std::string> args = {"ctest", "--test-dir", build.string(), "-L", o.label,
                                    "--output-on-failure", "--no-tests=error"};
   if (!o.regex.empty()) args.insert(args.end(), {"-R", o.regex});
