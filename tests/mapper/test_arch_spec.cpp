@@ -340,3 +340,31 @@ TEST_CASE("malformed specs: not YAML, empty, not a mapping", "[arch]") {
     CHECK(what.find("capacity_bytes: -1024") != std::string::npos);
   }
 }
+
+// The small FuseMax designs the RTL tests run (fusemax-n8/n16.yaml) are fusemax.yaml with only
+// what scales with the array side changed: a drift in any per-unit number is caught here.
+TEST_CASE("fusemax-n8 and fusemax-n16 are fusemax.yaml scaled to the array side", "[arch]") {
+  const ArchSpec full = load_arch("fusemax", kArch);
+  for (int n : {8, 16}) {
+    INFO("N = " << n);
+    const ArchSpec small = load_arch("fusemax-n" + std::to_string(n), kArch);
+    REQUIRE(small.arrays.size() == full.arrays.size());
+    for (std::size_t a = 0; a < full.arrays.size(); ++a) {
+      PeArray expect = full.arrays[a];
+      if (expect.role == "2d") expect.rows = n;
+      expect.cols = n;
+      CHECK(small.arrays[a] == expect);
+    }
+    CHECK(small.global_buffer.row_bits == 16 * n);
+    CHECK(small.global_buffer.banks == full.global_buffer.banks);
+    CHECK(small.global_buffer.ports == full.global_buffer.ports);
+    CHECK(small.dram.bandwidth_bytes_per_s == full.dram.bandwidth_bytes_per_s * n / 256);
+    CHECK(small.clock_hz == full.clock_hz);
+    CHECK(small.data_bytes == full.data_bytes);
+    CHECK(small.dma == full.dma);
+    CHECK(small.handoff == full.handoff);
+    for (const auto& [key, pj] : full.energy_pj)
+      if (key != "buffer_read_row" && key != "buffer_write_row") CHECK(small.energy_pj.at(key) == pj);
+    CHECK(small.area_um2 == full.area_um2);
+  }
+}
