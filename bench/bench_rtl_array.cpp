@@ -2,9 +2,10 @@
 // one thread, against the target of 40 k simulated cycles per second (issue 5). The workload
 // is the array's tile loop with random bf16 Q and K: E = 64 QK beats, LM, SLN, SLD (the
 // running max fed back as RM' = LM, the 1D array left out). BM_PeArrays16 runs the 2D and 1D
-// arrays together (pe_array_driver.hpp's run_tiles) for comparison. The ratio to the target is
-// printed after the table. Built only with the Verilator models (rtl/CMakeLists.txt links them
-// in); without them it prints that and exits.
+// arrays together through a whole head of one query block (pe_array_driver.hpp's run_head:
+// the tile loop with the V path, SLNV, RNV and AV, F = 64) for comparison. The ratio to the
+// target is printed after the table. Built only with the Verilator models (rtl/CMakeLists.txt
+// links them in); without them it prints that and exits.
 #include <benchmark/benchmark.h>
 
 #include "bench_reporter.hpp"
@@ -49,8 +50,8 @@ void BM_Pe2dArray16(benchmark::State& state) {
   const std::int64_t start = drv.cycle();
   for (auto _ : state) {
     for (int e = 0; e < kE; ++e)
-      drv.step(e == 0 ? Cmd2d::mac_first : Cmd2d::mac, einfuse::rtl::Cmd1d::nop, &q[static_cast<std::size_t>(e * kN)],
-               &k[static_cast<std::size_t>(e * kN)]);
+      drv.step(e == 0 ? Cmd2d::mac_first : Cmd2d::mac, einfuse::rtl::Cmd1d::nop,
+               {&q[static_cast<std::size_t>(e * kN)], &k[static_cast<std::size_t>(e * kN)]});
     for (Cmd2d c : {Cmd2d::max_reduce, Cmd2d::sub_exp, Cmd2d::sum_reduce}) {
       while (!drv.model2d().cmd_ready) drv.step(Cmd2d::nop);
       if (c == Cmd2d::sub_exp) {
@@ -68,12 +69,18 @@ void BM_Pe2dArray16(benchmark::State& state) {
 
 void BM_PeArrays16(benchmark::State& state) {
   einfuse::rtl::PeArrayDriver<Vpe2d_array_n16, Vpe1d_array_n16> drv(kN, true);
-  constexpr int kTiles = 4;
-  const std::vector<std::uint16_t> q = random_bf16(kE * kN, 3), k = random_bf16(kE * kN * kTiles, 4);
+  einfuse::rtl::HeadInputs in;
+  in.e = kE;
+  in.f = 64;
+  in.p = kN;
+  in.tiles = 4;
+  in.q = random_bf16(static_cast<std::size_t>(kE * kN), 3);
+  in.k = random_bf16(static_cast<std::size_t>(kE * kN * in.tiles), 4);
+  in.v = random_bf16(static_cast<std::size_t>(in.f * kN * in.tiles), 5);
   const std::int64_t start = drv.cycle();
   for (auto _ : state) {
-    const einfuse::rtl::RunRecord run = drv.run_tiles(q, k, kE, kTiles);
-    benchmark::DoNotOptimize(run.rcp.data());
+    const einfuse::rtl::HeadRecord run = drv.run_head(in);
+    benchmark::DoNotOptimize(run.blocks.data());
   }
   state.counters["cycles_per_second"] =
       benchmark::Counter(static_cast<double>(drv.cycle() - start), benchmark::Counter::kIsRate);

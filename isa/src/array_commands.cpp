@@ -17,7 +17,8 @@ const CommandTable& pe2d_command_table() {
        {"mac", 2, "further beats: acc += q x k"},
        {"max_reduce", 3, "column maximum of acc down the PE chain"},
        {"sub_exp", 4, "acc = exp(acc - rm), rm per column"},
-       {"sum_reduce", 5, "column sum of acc down the PE chain"}}};
+       {"sum_reduce", 5, "column sum of acc down the PE chain"},
+       {"mac_sum_stream", 6, "column sums of bf16(acc) x v, one f per cycle, systolic"}}};
   return t;
 }
 
@@ -27,11 +28,13 @@ const CommandTable& pe1d_command_table() {
                               "V_",
                               3,
                               {{"nop", 0, "idle"},
-                               {"init", 1, "rm = -inf, rd = 0"},
+                               {"init", 1, "rm = -inf, rd = 0, every rnv entry = 0"},
                                {"max_merge", 2, "rm' = max(rm, x)"},
                                {"exp_diff", 3, "prm = exp(rm_old - rm')"},
                                {"scale_add", 4, "rd = rd x prm + x"},
-                               {"recip", 5, "rcp = 1 / rd"}}};
+                               {"recip", 5, "rcp = 1 / rd"},
+                               {"scale_add_entry", 6, "rnv[f] = rnv[f] x prm + x"},
+                               {"normalize_entry", 7, "av = rnv[f] x rcp, 0 where rd = 0"}}};
   return t;
 }
 
@@ -46,7 +49,8 @@ const CommandTable& pe2d_micro_op_table() {
                                {"sub", 3, "acc -= rm"},
                                {"exp", 4, "one step of the exp MAC sequence"},
                                {"max", 5, "red = max(red_in, acc)"},
-                               {"sum", 6, "red = red_in + acc"}}};
+                               {"sum", 6, "red = red_in + acc"},
+                               {"mac_sum", 7, "red = red_in + bf16(acc) x v"}}};
   return t;
 }
 

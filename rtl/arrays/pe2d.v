@@ -13,6 +13,9 @@
 //             EXP_ON_MAC = 0: acc <= exp_hw(acc) (a table exp unit per PE, fp32_exp).
 //   MAX       red <= max_hw(red_in, acc)     (column max chain; row 0 gets red_in = -inf)
 //   SUM       red <= add_fp32_hw(red_in, acc) (column sum chain; row 0 gets red_in = +0)
+//   MAC_SUM   red <= mac_bf16_fp32(red_in, bf16(acc), v_in)   (one step of SLNV's pipelined
+//             column chain: acc = SLN is rounded to bf16 on the multiplier's operand path, as
+//             the interpreter's hardware MAC rounds both factors; row 0 gets red_in = +0)
 `default_nettype none
 module pe2d #(
     parameter integer EXP_ON_MAC = 1
@@ -23,6 +26,7 @@ module pe2d #(
     input  wire [15:0] q_in   /*verilator public_flat_rd*/,  // bf16 Q[e, query c]
     input  wire [15:0] k_in   /*verilator public_flat_rd*/,  // bf16 K[e, key r]
     input  wire [31:0] rm     /*verilator public_flat_rd*/,  // fp32 running max of the column (SUB)
+    input  wire [15:0] v_in   /*verilator public_flat_rd*/,  // bf16 V[f, key r] (MAC_SUM), skewed
     input  wire [31:0] red_in /*verilator public_flat_rd*/,  // the reduction chain from the PE above
     output reg  [31:0] red,     // the reduction chain to the PE below
     output reg  [31:0] acc      // QK, then exp(QK - RM')
@@ -36,14 +40,19 @@ module pe2d #(
 `include "pe2d_ops.vh"
 
   wire        is_exp = (op == PE_EXP);
+  wire        is_mac_sum = (op == PE_MAC_SUM);
+  // acc rounded to bf16 on the multiplier's operand path: the exp's argument (EXP_ON_MAC) and
+  // SLNV's factor SLN; one rounding unit for both, as they never run in the same cycle
+  wire [15:0] acc_bf16;
+  fp32_to_bf16 u_acc_bf16 (.v(acc), .bf16(acc_bf16));
   wire [31:0] seq_acc;
   wire [15:0] seq_a;
   wire [15:0] seq_b;
   wire [31:0] exp_result;
 
   // --- the MAC: multiplier, then the adder with its second operand muxed -------------------
-  wire [15:0] mul_a = (EXP_ON_MAC != 0 && is_exp) ? seq_a : q_in;
-  wire [15:0] mul_b = (EXP_ON_MAC != 0 && is_exp) ? seq_b : k_in;
+  wire [15:0] mul_a = (EXP_ON_MAC != 0 && is_exp) ? seq_a : is_mac_sum ? acc_bf16 : q_in;
+  wire [15:0] mul_b = (EXP_ON_MAC != 0 && is_exp) ? seq_b : is_mac_sum ? v_in : k_in;
   wire [31:0] product;
   wire [31:0] sum;
   reg  [31:0] add_a;
@@ -53,6 +62,7 @@ module pe2d #(
       PE_MAC_FIRST: begin add_a = 32'd0;   add_b = product; end
       PE_SUB:      begin add_a = acc;     add_b = {~rm[31], rm[30:0]}; end
       PE_SUM:      begin add_a = red_in;  add_b = acc; end
+      PE_MAC_SUM:  begin add_a = red_in;  add_b = product; end
       PE_EXP:      begin add_a = seq_acc; add_b = product; end
       default:     begin add_a = acc;     add_b = product; end  // PE_MAC
     endcase
@@ -73,10 +83,8 @@ module pe2d #(
   // --- exp: the MAC sequence on this PE's MAC, or a table unit ------------------------------
   generate
     if (EXP_ON_MAC != 0) begin : g_exp_mac
-      wire [15:0] x_bf16;  // the exp's argument, rounded on the multiplier's operand path
-      fp32_to_bf16 u_x_bf16 (.v(acc), .bf16(x_bf16));
       exp_mac_seq u_seq (
-          .clk(clk), .step_valid(is_exp), .step(exp_step), .x(x_bf16),
+          .clk(clk), .step_valid(is_exp), .step(exp_step), .x(acc_bf16),
           .mac_acc(seq_acc), .mac_a(seq_a), .mac_b(seq_b), .mac_result(sum),
           .result(exp_result));
     end else begin : g_exp_unit
@@ -97,7 +105,7 @@ module pe2d #(
       PE_MAC_FIRST, PE_MAC, PE_SUB: acc <= sum;
       PE_EXP: if (exp_done) acc <= exp_result;
       PE_MAX: red <= max_out;
-      PE_SUM: red <= sum;
+      PE_SUM, PE_MAC_SUM: red <= sum;
       PE_NOP: ;
       default: ;
     endcase

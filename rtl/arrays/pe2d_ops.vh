@@ -7,3 +7,4 @@ localparam [2:0] PE_SUB       = 3'd3;  // acc -= rm
 localparam [2:0] PE_EXP       = 3'd4;  // one step of the exp MAC sequence
 localparam [2:0] PE_MAX       = 3'd5;  // red = max(red_in, acc)
 localparam [2:0] PE_SUM       = 3'd6;  // red = red_in + acc
+localparam [2:0] PE_MAC_SUM   = 3'd7;  // red = red_in + bf16(acc) x v

@@ -54,15 +54,19 @@ TEST_CASE("isa: the C++ enums carry the table's codes", "[isa]") {
   CHECK(code(t2, "max_reduce") == static_cast<int>(Pe2dCommand::max_reduce));
   CHECK(code(t2, "sub_exp") == static_cast<int>(Pe2dCommand::sub_exp));
   CHECK(code(t2, "sum_reduce") == static_cast<int>(Pe2dCommand::sum_reduce));
+  CHECK(code(t2, "mac_sum_stream") == static_cast<int>(Pe2dCommand::mac_sum_stream));
   const CommandTable& t1 = pe1d_command_table();
   CHECK(code(t1, "init") == static_cast<int>(Pe1dCommand::init));
   CHECK(code(t1, "max_merge") == static_cast<int>(Pe1dCommand::max_merge));
   CHECK(code(t1, "exp_diff") == static_cast<int>(Pe1dCommand::exp_diff));
   CHECK(code(t1, "scale_add") == static_cast<int>(Pe1dCommand::scale_add));
   CHECK(code(t1, "recip") == static_cast<int>(Pe1dCommand::recip));
+  CHECK(code(t1, "scale_add_entry") == static_cast<int>(Pe1dCommand::scale_add_entry));
+  CHECK(code(t1, "normalize_entry") == static_cast<int>(Pe1dCommand::normalize_entry));
   const CommandTable& tm = pe2d_micro_op_table();
   CHECK(code(tm, "mac_first") == static_cast<int>(Pe2dMicroOp::mac_first));
   CHECK(code(tm, "sum") == static_cast<int>(Pe2dMicroOp::sum));
+  CHECK(code(tm, "mac_sum") == static_cast<int>(Pe2dMicroOp::mac_sum));
 }
 
 TEST_CASE("isa: block and opcode names round-trip", "[isa]") {
